@@ -1,0 +1,216 @@
+//! Async resources and the scope that always releases them: Rust's `async with`.
+//!
+//! Python's `async with Conn() as c:` calls `__aenter__`, runs the block, then awaits
+//! `__aexit__` whatever happened. Rust has no async `Drop`, so release cannot hide in a
+//! destructor: it is an `async fn` that somebody must await. This module offers three
+//! honest tools:
+//!
+//! - [`AsyncResource`]: a resource whose release is asynchronous (`__aexit__`).
+//! - [`scoped`]: runs a body with the resource and awaits the release after success,
+//!   after an error and after a panic (the `async with` block).
+//! - [`Guarded`]: a guard for code that cannot be written as one closure; if it is dropped
+//!   without [`Guarded::release`], it hands the release to the runtime and logs a warning.
+//!
+//! **Cancellation.** If the future of a scope is dropped (a `timeout`, `select!` or
+//! `abort` cancelled it), there is nobody left to await the release. The documented
+//! behaviour of this crate is: the release is *spawned on the current Tokio runtime* and a
+//! `WARN` event is logged. Outside a runtime (or while it shuts down) it cannot run, and an
+//! `ERROR` event says the resource leaked. Once started, a release is never cut short:
+//! it runs in its own task, so cancelling the scope during release does not stop it.
+
+use std::any::type_name;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::panic::{AssertUnwindSafe, resume_unwind};
+
+use futures::FutureExt;
+
+// ANCHOR: trait
+/// A resource that is released asynchronously: the `__aexit__` half of an async
+/// context manager. Opening is just an `async fn` that returns the resource
+/// (the `__aenter__` half), so it needs no trait method.
+pub trait AsyncResource: Send + 'static {
+    /// Releases the resource. Called exactly once by [`scoped`], [`Guarded`] and
+    /// [`ExitStack`](crate::ExitStack).
+    fn release(self) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+// ANCHOR_END: trait
+
+/// What went wrong in a [`scoped`] block. The body's error is never hidden by a release
+/// error: when both fail, both are kept.
+#[derive(Debug)]
+pub enum ScopeError<E> {
+    /// The body failed; the release succeeded.
+    Body(E),
+    /// The body succeeded; the release failed.
+    Release(anyhow::Error),
+    /// Both failed.
+    BodyAndRelease {
+        /// The body's error, the one that matters most.
+        body: E,
+        /// The release's error.
+        release: anyhow::Error,
+    },
+}
+
+impl<E> ScopeError<E> {
+    /// The body's error, if the body failed.
+    pub fn body(&self) -> Option<&E> {
+        match self {
+            Self::Body(e) | Self::BodyAndRelease { body: e, .. } => Some(e),
+            Self::Release(_) => None,
+        }
+    }
+
+    /// The release's error, if the release failed.
+    pub fn release(&self) -> Option<&anyhow::Error> {
+        match self {
+            Self::Release(e) | Self::BodyAndRelease { release: e, .. } => Some(e),
+            Self::Body(_) => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for ScopeError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Body(e) => write!(f, "{e}"),
+            Self::Release(e) => write!(f, "release failed: {e:#}"),
+            Self::BodyAndRelease { body, release } => {
+                write!(f, "{body} (and the release failed too: {release:#})")
+            }
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for ScopeError<E> {}
+
+// ANCHOR: scoped
+/// Runs `body` with `resource`, then releases the resource, whatever the body did.
+///
+/// - success: the body's value, or [`ScopeError::Release`] if the release failed;
+/// - error: [`ScopeError::Body`] (or [`ScopeError::BodyAndRelease`]);
+/// - panic: the resource is released, then the panic resumes;
+/// - cancellation (this future dropped): see the [module docs](self).
+pub async fn scoped<R, T, E>(
+    resource: R,
+    body: impl AsyncFnOnce(&mut R) -> Result<T, E>,
+) -> Result<T, ScopeError<E>>
+where
+    R: AsyncResource,
+{
+    let mut guard = Guarded::new(resource);
+    // catch_unwind lets the release run before a panic continues upwards.
+    let outcome = AssertUnwindSafe(body(&mut guard)).catch_unwind().await;
+    let released = guard.release().await;
+    match (outcome, released) {
+        (Err(panic), released) => {
+            if let Err(e) = released {
+                tracing::error!(error = %format!("{e:#}"), "release failed while a panic unwound");
+            }
+            resume_unwind(panic)
+        }
+        (Ok(Ok(value)), Ok(())) => Ok(value),
+        (Ok(Ok(_)), Err(release)) => Err(ScopeError::Release(release)),
+        (Ok(Err(body)), Ok(())) => Err(ScopeError::Body(body)),
+        (Ok(Err(body)), Err(release)) => Err(ScopeError::BodyAndRelease { body, release }),
+    }
+}
+// ANCHOR_END: scoped
+
+/// Owns a resource until it is released with [`Guarded::release`]. Dereferences to the
+/// resource. Dropping it unreleased spawns the release on the runtime (see the
+/// [module docs](self)), so a forgotten or cancelled release is loud, never silent.
+pub struct Guarded<R: AsyncResource> {
+    resource: Option<R>,
+}
+
+impl<R: AsyncResource> Guarded<R> {
+    /// Takes charge of an opened resource.
+    pub fn new(resource: R) -> Self {
+        Self {
+            resource: Some(resource),
+        }
+    }
+
+    /// Releases the resource and waits for the release to finish. The release runs in
+    /// its own task, so cancelling this call does not cut the release short.
+    pub async fn release(mut self) -> anyhow::Result<()> {
+        match self.resource.take() {
+            Some(resource) => run_to_completion(resource.release()).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl<R: AsyncResource> Deref for Guarded<R> {
+    type Target = R;
+    fn deref(&self) -> &R {
+        // Invariant: `resource` is `None` only after `release` consumed `self`.
+        self.resource
+            .as_ref()
+            .expect("resource present until release")
+    }
+}
+
+impl<R: AsyncResource> DerefMut for Guarded<R> {
+    fn deref_mut(&mut self) -> &mut R {
+        self.resource
+            .as_mut()
+            .expect("resource present until release")
+    }
+}
+
+impl<R: AsyncResource + fmt::Debug> fmt::Debug for Guarded<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guarded")
+            .field("resource", &self.resource)
+            .finish()
+    }
+}
+
+impl<R: AsyncResource> Drop for Guarded<R> {
+    fn drop(&mut self) {
+        if let Some(resource) = self.resource.take() {
+            release_in_background(type_name::<R>(), resource.release());
+        }
+    }
+}
+
+/// Runs a release in a task of its own and waits for it, so that dropping the waiting
+/// future cannot interrupt the release half-way. A panic in the release becomes an error.
+pub(crate) async fn run_to_completion<T: Send + 'static>(
+    release: impl Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    match tokio::spawn(release).await {
+        Ok(result) => result,
+        Err(join_error) => Err(anyhow::anyhow!("release task failed: {join_error}")),
+    }
+}
+
+/// The drop-time fallback: hand the release to the runtime, or report the leak.
+pub(crate) fn release_in_background(
+    what: &'static str,
+    release: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            tracing::warn!(
+                resource = what,
+                "dropped before release; releasing in the background"
+            );
+            runtime.spawn(async move {
+                if let Err(e) = release.await {
+                    tracing::error!(resource = what, error = %format!("{e:#}"), "background release failed");
+                }
+            });
+        }
+        Err(_) => {
+            tracing::error!(
+                resource = what,
+                "dropped outside a Tokio runtime; release skipped, resource leaked"
+            );
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Graceful shutdown for long-running programs.
+//!
+//! Python programs catch `KeyboardInterrupt` or cancel their tasks and `gather` them.
+//! Tokio's answer is two pieces from `tokio-util`: a [`CancellationToken`] that every task
+//! watches (the "please stop" signal, triggered by Ctrl-C) and a [`TaskTracker`] that
+//! knows when they have all finished. [`Shutdown`] joins them and adds the last resort:
+//! tasks still running after the grace period are aborted, and the report says how many.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// What happened when [`Shutdown::shutdown`] ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Tasks that were still running at the deadline and were aborted.
+    pub aborted: usize,
+    /// Time from the start of the shutdown until every task was gone.
+    pub elapsed: Duration,
+}
+
+impl ShutdownReport {
+    /// Whether every task finished on its own within the grace period.
+    pub fn is_clean(&self) -> bool {
+        self.aborted == 0
+    }
+}
+
+// ANCHOR: shutdown
+/// A shutdown signal plus the tasks that must end before the program does.
+/// Cloning is cheap; clones share the same signal and tasks.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown {
+    token: CancellationToken,
+    tracker: TaskTracker,
+    abort_handles: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Shutdown {
+    /// A signal not yet triggered, with no tasks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The token tasks watch: `token.cancelled().await` in a `select!`.
+    pub fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+
+    /// Triggers shutdown when the process receives Ctrl-C (SIGINT).
+    pub fn trigger_on_ctrl_c(&self) {
+        let token = self.token.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::info!("Ctrl-C received: shutting down");
+                token.cancel();
+            }
+        });
+    }
+
+    /// Asks every task to stop.
+    pub fn trigger(&self) {
+        self.token.cancel();
+    }
+
+    /// Completes when shutdown has been triggered.
+    pub async fn triggered(&self) {
+        self.token.cancelled().await;
+    }
+
+    /// Spawns a task that shutdown will wait for (and abort if it is too slow).
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = self.tracker.spawn(task);
+        let mut handles = self
+            .abort_handles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Forget finished tasks now and then, so the list stays as long as the live set.
+        if handles.len() == handles.capacity() {
+            handles.retain(|h| !h.is_finished());
+        }
+        handles.push(handle.abort_handle());
+        handle
+    }
+
+    /// Triggers shutdown, waits up to `grace` for the tasks to finish, aborts those still
+    /// running, and waits until they are gone.
+    pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
+        let started = Instant::now();
+        self.trigger();
+        self.tracker.close();
+        let mut aborted = 0;
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            let handles = self
+                .abort_handles
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for handle in handles.iter().filter(|h| !h.is_finished()) {
+                handle.abort();
+                aborted += 1;
+            }
+            drop(handles);
+            tracing::warn!(
+                aborted,
+                ?grace,
+                "tasks still running after the grace period were aborted"
+            );
+            self.tracker.wait().await;
+        }
+        ShutdownReport {
+            aborted,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+// ANCHOR_END: shutdown

@@ -1,0 +1,80 @@
+//! A timing guard: the `async with timer("label"):` context manager of the tutorials.
+//!
+//! Its exit needs no `await`, so a plain Rust guard does the whole job: start it, and when
+//! it is dropped (or [`Timer::stop`]ped) it records the elapsed time on its `tracing` span
+//! and logs one event. It reads [`tokio::time::Instant`], so under paused time in tests it
+//! measures virtual time exactly.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::{Instrument, Span, field};
+
+// ANCHOR: timer
+/// Measures the time from [`Timer::start`] to its drop or [`Timer::stop`], and reports
+/// it through a `timer` span with `label` and `elapsed_ms` fields.
+#[derive(Debug)]
+pub struct Timer {
+    label: String,
+    started: Instant,
+    span: Span,
+    reported: bool,
+}
+
+impl Timer {
+    /// Starts timing.
+    pub fn start(label: impl Into<String>) -> Self {
+        let label = label.into();
+        let span = tracing::info_span!("timer", label = %label, elapsed_ms = field::Empty);
+        tracing::debug!(parent: &span, "started");
+        Self {
+            label,
+            started: Instant::now(),
+            span,
+            reported: false,
+        }
+    }
+
+    /// Time since start, without stopping.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The span the timer reports on; instrument work with it to group its events.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Stops the timer, reports, and returns the elapsed time.
+    pub fn stop(mut self) -> Duration {
+        self.report()
+    }
+
+    fn report(&mut self) -> Duration {
+        let elapsed = self.elapsed();
+        if !self.reported {
+            self.reported = true;
+            let millis = elapsed.as_secs_f64() * 1000.0;
+            self.span.record("elapsed_ms", millis);
+            tracing::info!(parent: &self.span, elapsed_ms = millis, "{} finished", self.label);
+        }
+        elapsed
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.report();
+    }
+}
+// ANCHOR_END: timer
+
+// ANCHOR: timed
+/// Awaits `work` inside a [`Timer`] and returns its output with the elapsed time.
+pub async fn timed<T>(label: impl Into<String>, work: impl Future<Output = T>) -> (T, Duration) {
+    let timer = Timer::start(label);
+    let output = work.instrument(timer.span().clone()).await;
+    (output, timer.stop())
+}
+// ANCHOR_END: timed

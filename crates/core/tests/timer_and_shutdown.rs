@@ -1,0 +1,127 @@
+//! The timer measures virtual time exactly and reports through tracing; shutdown waits
+//! for cooperative tasks and aborts the stubborn ones at the deadline.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use patterns_core::{Shutdown, Timer, timed};
+use tokio::time::{Instant, sleep};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::{Layer, Registry};
+
+#[tokio::test(start_paused = true)]
+async fn timer_measures_the_scope() {
+    let timer = Timer::start("sleep");
+    sleep(Duration::from_millis(1500)).await;
+    assert_eq!(timer.stop(), Duration::from_millis(1500));
+}
+
+#[tokio::test(start_paused = true)]
+async fn timed_returns_output_and_duration() {
+    let (out, took) = timed("work", async {
+        sleep(Duration::from_millis(250)).await;
+        7
+    })
+    .await;
+    assert_eq!((out, took), (7, Duration::from_millis(250)));
+}
+
+/// Records the fields of every event as `name=value` strings.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        struct Fields<'a>(&'a mut Vec<String>);
+        impl Visit for Fields<'_> {
+            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                self.0.push(format!("{}={value:?}", field.name()));
+            }
+            fn record_f64(&mut self, field: &Field, value: f64) {
+                self.0.push(format!("{}={value}", field.name()));
+            }
+        }
+        let mut fields = Vec::new();
+        event.record(&mut Fields(&mut fields));
+        self.0.lock().unwrap().push(fields.join(" "));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn timer_reports_elapsed_through_tracing_on_drop() {
+    let capture = Capture::default();
+    let subscriber = Registry::default().with(capture.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+    {
+        let _timer = Timer::start("fetch");
+        sleep(Duration::from_millis(40)).await;
+    }
+    let events = capture.0.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("elapsed_ms=40") && e.contains("fetch finished")),
+        "{events:?}"
+    );
+}
+
+/// Counts drops, so an aborted task proves its destructors ran.
+struct DropCounter(Arc<AtomicUsize>);
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_waits_for_cooperative_tasks() {
+    let shutdown = Shutdown::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    for cleanup_ms in [100, 300] {
+        let token = shutdown.token();
+        let finished = finished.clone();
+        shutdown.spawn(async move {
+            token.cancelled().await;
+            sleep(Duration::from_millis(cleanup_ms)).await; // an async cleanup step
+            finished.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let report = shutdown.shutdown(Duration::from_secs(5)).await;
+    assert!(report.is_clean());
+    assert_eq!(report.elapsed, Duration::from_millis(300));
+    assert_eq!(finished.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_aborts_stragglers_at_the_deadline() {
+    let shutdown = Shutdown::new();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let polite = shutdown.token();
+    shutdown.spawn(async move { polite.cancelled().await });
+    let guard = DropCounter(dropped.clone());
+    shutdown.spawn(async move {
+        let _guard = guard;
+        sleep(Duration::from_secs(3600)).await; // ignores the token
+    });
+    let started = Instant::now();
+    let report = shutdown.shutdown(Duration::from_secs(2)).await;
+    assert_eq!(report.aborted, 1);
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the aborted task's destructors ran"
+    );
+}
+
+#[tokio::test]
+async fn trigger_wakes_everyone_waiting() {
+    let shutdown = Shutdown::new();
+    let waiter = shutdown.clone();
+    let task = tokio::spawn(async move { waiter.triggered().await });
+    shutdown.trigger();
+    task.await.unwrap();
+    assert!(shutdown.token().is_cancelled());
+}
