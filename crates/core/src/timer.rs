@@ -9,11 +9,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tracing::{Instrument, Span, field};
+use tracing::{Instrument, Span};
 
 // ANCHOR: timer
 /// Measures the time from [`Timer::start`] to its drop or [`Timer::stop`], and reports
-/// it through a `timer` span with `label` and `elapsed_ms` fields.
+/// it as a `finished` event, with an `elapsed_ms` field, inside a `timer{label}` span.
 #[derive(Debug)]
 pub struct Timer {
     label: String,
@@ -26,7 +26,7 @@ impl Timer {
     /// Starts timing.
     pub fn start(label: impl Into<String>) -> Self {
         let label = label.into();
-        let span = tracing::info_span!("timer", label = %label, elapsed_ms = field::Empty);
+        let span = tracing::info_span!("timer", label = %label);
         tracing::debug!(parent: &span, "started");
         Self {
             label,
@@ -34,6 +34,11 @@ impl Timer {
             span,
             reported: false,
         }
+    }
+
+    /// What is being timed.
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Time since start, without stopping.
@@ -55,9 +60,9 @@ impl Timer {
         let elapsed = self.elapsed();
         if !self.reported {
             self.reported = true;
-            let millis = elapsed.as_secs_f64() * 1000.0;
-            self.span.record("elapsed_ms", millis);
-            tracing::info!(parent: &self.span, elapsed_ms = millis, "{} finished", self.label);
+            // Microsecond precision is plenty for a log line.
+            let millis = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+            tracing::info!(parent: &self.span, elapsed_ms = millis, "finished");
         }
         elapsed
     }

@@ -30,19 +30,32 @@ async fn timed_returns_output_and_duration() {
 
 /// Records the fields of every event as `name=value` strings.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
+struct Capture(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>);
+
+/// Writes a span's or event's fields as `name=value` strings.
+struct Fields<'a>(&'a mut Vec<String>);
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push(format!("{}={value:?}", field.name()));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.push(format!("{}={value}", field.name()));
+    }
+}
 
 impl<S: tracing::Subscriber> Layer<S> for Capture {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: Context<'_, S>,
+    ) {
+        let mut fields = vec![attrs.metadata().name().to_owned()];
+        attrs.record(&mut Fields(&mut fields));
+        self.1.lock().unwrap().push(fields.join(" "));
+    }
+
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        struct Fields<'a>(&'a mut Vec<String>);
-        impl Visit for Fields<'_> {
-            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-                self.0.push(format!("{}={value:?}", field.name()));
-            }
-            fn record_f64(&mut self, field: &Field, value: f64) {
-                self.0.push(format!("{}={value}", field.name()));
-            }
-        }
         let mut fields = Vec::new();
         event.record(&mut Fields(&mut fields));
         self.0.lock().unwrap().push(fields.join(" "));
@@ -59,10 +72,11 @@ async fn timer_reports_elapsed_through_tracing_on_drop() {
         sleep(Duration::from_millis(40)).await;
     }
     let events = capture.0.lock().unwrap().clone();
+    assert_eq!(capture.1.lock().unwrap().as_slice(), ["timer label=fetch"]);
     assert!(
         events
             .iter()
-            .any(|e| e.contains("elapsed_ms=40") && e.contains("fetch finished")),
+            .any(|e| e.contains("elapsed_ms=40") && e.contains("finished")),
         "{events:?}"
     );
 }

@@ -1,0 +1,147 @@
+//! The benchmark harness: runs each Rust variant of a workload several times, takes the
+//! median, then runs the Python reference of the same workload in the same process run,
+//! and prints one JSON object per line per variant.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use external_tools::{Python, workspace_root};
+use serde::{Deserialize, Serialize};
+
+/// One line of output: one variant of one workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The workload's name, e.g. `spawn`.
+    pub workload: String,
+    /// The variant, e.g. `tokio-join_all` or `python-asyncio-gather`.
+    pub variant: String,
+    /// Items processed in one run (tasks, requests, messages...).
+    pub items: u64,
+    /// Median seconds of one run.
+    pub secs: f64,
+    /// `items / secs`.
+    pub per_sec: f64,
+    /// How many runs the median is taken over.
+    pub runs: u32,
+    /// The runtime or event loop, e.g. `current_thread` or `asyncio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    /// The memory allocator of the process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocator: Option<String>,
+}
+
+/// The allocator this binary was built with.
+pub const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "system"
+};
+
+impl Record {
+    /// A record from the durations of several runs.
+    pub fn from_runs(workload: &str, variant: &str, items: u64, runs: &mut [Duration]) -> Self {
+        runs.sort();
+        // The lower median, as Python's statistics.median_low, so both sides agree.
+        let secs = runs[(runs.len() - 1) / 2].as_secs_f64();
+        Self {
+            workload: workload.to_owned(),
+            variant: variant.to_owned(),
+            items,
+            secs,
+            per_sec: items as f64 / secs,
+            runs: runs.len() as u32,
+            runtime: None,
+            allocator: Some(ALLOCATOR.to_owned()),
+        }
+    }
+
+    /// The same record, naming its runtime.
+    pub fn on(mut self, runtime: &str) -> Self {
+        self.runtime = Some(runtime.to_owned());
+        self
+    }
+
+    /// Prints the record as one JSON line.
+    pub fn emit(&self) -> anyhow::Result<()> {
+        println!("{}", serde_json::to_string(self)?);
+        Ok(())
+    }
+}
+
+/// Times `runs` runs of `make()`, each awaited on `runtime`, checking each output.
+/// One more run before them warms the allocator and the runtime up and is not counted.
+pub fn measure<F, Fut, T>(
+    runtime: &tokio::runtime::Runtime,
+    runs: u32,
+    mut make: F,
+    check: impl Fn(T) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    check(runtime.block_on(make()))?;
+    let mut durations = Vec::with_capacity(runs as usize);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let output = runtime.block_on(make());
+        durations.push(started.elapsed());
+        check(output)?;
+    }
+    Ok(durations)
+}
+
+/// Runs a Python reference benchmark (`--items N --runs R` plus `extra` arguments)
+/// and returns its records. `Ok(None)` when no suitable Python is installed.
+pub fn run_python(
+    script: &Path,
+    items: u64,
+    runs: u32,
+    extra: &[String],
+) -> anyhow::Result<Option<Vec<Record>>> {
+    let python = match Python::find() {
+        Ok(python) => python,
+        Err(reason) => {
+            eprintln!("python reference skipped: {reason}");
+            return Ok(None);
+        }
+    };
+    let script = workspace_root().join(script);
+    let output = python
+        .script(&script)
+        .args(["--items", &items.to_string(), "--runs", &runs.to_string()])
+        .args(extra)
+        .output()
+        .with_context(|| format!("cannot run {}", script.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    let records = String::from_utf8(output.stdout)?
+        .lines()
+        .map(|line| serde_json::from_str(line).with_context(|| format!("not a record: {line}")))
+        .collect::<anyhow::Result<Vec<Record>>>()?;
+    Ok(Some(records))
+}
+
+/// Prints each Rust record's speed relative to the Python one, on stderr.
+pub fn compare(rust: &[Record], python: Option<&[Record]>) {
+    let Some(reference) = python.and_then(|p| p.first()) else {
+        return;
+    };
+    for record in rust {
+        eprintln!(
+            "{:>18} {:>16}: {:>12.0}/s = {:>6.1}x {}",
+            record.runtime.as_deref().unwrap_or(""),
+            record.variant,
+            record.per_sec,
+            record.per_sec / reference.per_sec,
+            reference.variant
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The external pieces tests and benchmarks need, and the rule for when one is missing:
+//! a plain `cargo test` skips with a visible message; with `CI=true` the test fails.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace's root directory (this crate lives in `crates/external`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+/// Whether we run under CI (`CI=true`), where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Turns a missing piece into a skip (plain run) or a failure (CI).
+///
+/// The skip message goes straight to the process's stderr, past the test harness's
+/// output capture, so it shows on a plain `cargo test`.
+///
+/// # Panics
+/// Under `CI=true` when `found` is an error: CI must not pass by skipping.
+pub fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
+    match found {
+        Ok(piece) => Some(piece),
+        Err(reason) if in_ci() => panic!("{what} is required under CI=true: {reason}"),
+        Err(reason) => {
+            let _ = writeln!(std::io::stderr(), "SKIPPED {what}: {reason}");
+            None
+        }
+    }
+}
+
+/// The Python packages the references use, one requirements file for all of them.
+pub const REQUIREMENTS: &str = "tests/requirements.txt";
+
+/// The modules every reference script may import (the requirements file's packages).
+pub const PYTHON_MODULES: &[&str] = &["aiohttp", "aiofiles"];
+
+/// A Python interpreter that has the reference scripts' packages.
+#[derive(Debug, Clone)]
+pub struct Python {
+    exe: PathBuf,
+}
+
+impl Python {
+    /// Finds an interpreter with [`PYTHON_MODULES`]: `$PYTHON`, then the workspace's
+    /// `.venv`, then `python3` on the PATH.
+    pub fn find() -> Result<Self, String> {
+        let venv = workspace_root().join(".venv/bin/python");
+        let candidates: Vec<PathBuf> = std::env::var_os("PYTHON")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain([venv, PathBuf::from("python3")])
+            .collect();
+        let mut tried = Vec::new();
+        for exe in candidates {
+            let python = Self { exe };
+            match python.check_modules(PYTHON_MODULES) {
+                Ok(()) => return Ok(python),
+                Err(why) => tried.push(format!("{}: {why}", python.exe.display())),
+            }
+        }
+        Err(format!(
+            "no Python with {PYTHON_MODULES:?} ({}); create one with `python3 -m venv .venv && \
+             .venv/bin/pip install -r {REQUIREMENTS}`",
+            tried.join("; ")
+        ))
+    }
+
+    /// Checks that `modules` import.
+    pub fn check_modules(&self, modules: &[&str]) -> Result<(), String> {
+        let output = Command::new(&self.exe)
+            .arg("-c")
+            .arg(format!("import {}", modules.join(", ")))
+            .output()
+            .map_err(|e| format!("cannot run: {e}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            Err(stderr.lines().last().unwrap_or("import failed").to_owned())
+        }
+    }
+
+    /// The interpreter's path.
+    pub fn exe(&self) -> &Path {
+        &self.exe
+    }
+
+    /// A command running `script` with this interpreter, unbuffered.
+    pub fn script(&self, script: &Path) -> Command {
+        let mut command = Command::new(&self.exe);
+        command.arg("-u").arg(script);
+        command
+    }
+}

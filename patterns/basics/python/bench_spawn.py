@@ -1,0 +1,48 @@
+"""The spawn benchmark's Python side: create and gather N no-op tasks.
+
+Prints one JSON line in the bench harness's format.
+Run: python patterns/basics/python/bench_spawn.py --items 100000 --runs 5
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+
+
+async def noop(i: int) -> int:
+    return i
+
+
+async def spawn_and_gather(n: int) -> int:
+    tasks = [asyncio.create_task(noop(i)) for i in range(n)]
+    return sum(await asyncio.gather(*tasks))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    durations = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        total = asyncio.run(spawn_and_gather(args.items))
+        durations.append(time.perf_counter() - started)
+        assert total == args.items * (args.items - 1) // 2, "tasks lost"
+    secs = statistics.median_low(durations)
+    print(json.dumps({
+        "workload": "spawn",
+        "variant": "python-asyncio-gather",
+        "items": args.items,
+        "secs": secs,
+        "per_sec": args.items / secs,
+        "runs": args.runs,
+        "runtime": "asyncio",
+        "allocator": "pymalloc",
+    }))
+
+
+if __name__ == "__main__":
+    main()

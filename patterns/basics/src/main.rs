@@ -1,0 +1,115 @@
+//! Demo: async/await, join_all versus spawn, lazy futures, the two runtimes, block_on.
+//!
+//! ```text
+//! cargo run -p basics
+//! cargo run -p basics -- --names Ada,Grace,Alan --pause-ms 300
+//! RUST_LOG=debug cargo run -p basics
+//! ```
+//!
+//! `main` is a plain function on purpose: it builds the runtime itself, which is what
+//! `#[tokio::main]` writes for you, and shows calling async code from sync code.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use basics::{
+    block_on_from_sync, current_thread_runtime, greet, greet_in_tasks, greet_one_after_another,
+    greet_with_join_all, multi_thread_runtime, threads_used,
+};
+use clap::Parser;
+use patterns_core::{app, timed};
+
+/// Show async/await, join_all, spawn, lazy futures, runtimes and block_on.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Who to greet, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "Alice,Bob,Carol")]
+    names: Vec<String>,
+    /// How long each greeting waits, in milliseconds (at most 10,000).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pause_ms: u64,
+    /// Worker threads of the multi-thread runtime.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
+}
+
+fn main() -> ExitCode {
+    app::init_tracing();
+    app::exit_code(run(Args::parse()))
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.names.iter().all(|n| !n.trim().is_empty()),
+        "--names needs non-empty names, e.g. --names Ada,Grace"
+    );
+    let pause = Duration::from_millis(args.pause_ms);
+
+    // ANCHOR: main_runtime
+    // What #[tokio::main] expands to: build a runtime, block the main thread on one future.
+    let runtime = multi_thread_runtime(args.workers.into()).context("cannot start the runtime")?;
+    runtime.block_on(async_sections(&args.names, pause))?;
+    // ANCHOR_END: main_runtime
+    runtime_sections(args.workers.into())?;
+    sync_section()
+}
+
+async fn async_sections(names: &[String], pause: Duration) -> anyhow::Result<()> {
+    let n = names.len();
+    let (_, took) = timed("one after another", greet_one_after_another(names, pause)).await;
+    println!(
+        "1. one after another: {n} greetings in {:.2} s (the pauses add up)",
+        took.as_secs_f64()
+    );
+
+    let (greetings, took) = timed("join_all", greet_with_join_all(names, pause)).await;
+    println!(
+        "2. join_all: {n} greetings in {:.2} s, in input order: {}",
+        took.as_secs_f64(),
+        greetings.join(" ")
+    );
+
+    let (greetings, took) = timed("spawn", greet_in_tasks(names, pause)).await;
+    greetings?;
+    println!("3. tokio::spawn: {n} tasks in {:.2} s", took.as_secs_f64());
+
+    // ANCHOR: lazy
+    let polled = AtomicUsize::new(0);
+    let future = async {
+        polled.fetch_add(1, Ordering::SeqCst);
+        greet("lazy", Duration::ZERO).await
+    };
+    let before = polled.load(Ordering::SeqCst); // 0: building the future ran nothing
+    future.await;
+    let after = polled.load(Ordering::SeqCst); // 1: awaiting it ran it
+    // ANCHOR_END: lazy
+    println!(
+        "4. futures are lazy: built one, it ran {before} times; awaited it, it ran {after} time"
+    );
+    Ok(())
+}
+
+fn runtime_sections(workers: usize) -> anyhow::Result<()> {
+    let single = current_thread_runtime()?.block_on(threads_used(200))?;
+    println!("5. current-thread runtime: 200 tasks ran on {single} thread (asyncio's model)");
+    let multi = multi_thread_runtime(workers)?.block_on(threads_used(200))?;
+    println!("6. multi-thread runtime: 200 tasks ran on {multi} of {workers} worker threads");
+    Ok(())
+}
+
+fn sync_section() -> anyhow::Result<()> {
+    // ANCHOR: from_sync
+    let greeting = block_on_from_sync(greet("from sync code", Duration::ZERO))?;
+    // Inside a runtime, block_on is refused instead of deadlocking or panicking.
+    let nested = current_thread_runtime()?.block_on(async { block_on_from_sync(async {}) });
+    // ANCHOR_END: from_sync
+    println!("7. block_on from sync code: {greeting}");
+    match nested {
+        Err(refused) => println!("8. block_on inside a runtime is refused: {refused}"),
+        Ok(()) => anyhow::bail!("a nested block_on should have been refused"),
+    }
+    Ok(())
+}
