@@ -1,1 +1,100 @@
-//! placeholder
+//! What the workspace tests know about the catalogue: its patterns, read from
+//! `patterns/*/Cargo.toml`, and where cargo put their binaries.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+pub use external_tools::workspace_root;
+
+/// One pattern crate and what its demo promises to print.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The package name, which is also the binary's name.
+    pub name: String,
+    /// `patterns/<dir>`.
+    pub dir: PathBuf,
+    /// Lines `cargo run -p <name>` must print.
+    pub expect: Vec<String>,
+    /// Lines its Python reference must print.
+    pub python_expect: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    package: Package,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    catalogue: Option<Promises>,
+}
+
+#[derive(Deserialize, Default)]
+struct Promises {
+    #[serde(default)]
+    expect: Vec<String>,
+    #[serde(default, rename = "python-expect")]
+    python_expect: Vec<String>,
+}
+
+/// Every pattern under `patterns/`, sorted by name.
+pub fn patterns() -> anyhow::Result<Vec<Pattern>> {
+    let mut patterns = Vec::new();
+    for entry in std::fs::read_dir(workspace_root().join("patterns"))? {
+        let dir = entry?.path();
+        let manifest_path = dir.join("Cargo.toml");
+        if !manifest_path.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest_path)?;
+        let manifest: Manifest = toml::from_str(&text)
+            .with_context(|| format!("cannot parse {}", manifest_path.display()))?;
+        let promises = manifest
+            .package
+            .metadata
+            .and_then(|m| m.catalogue)
+            .unwrap_or_default();
+        patterns.push(Pattern {
+            name: manifest.package.name,
+            dir,
+            expect: promises.expect,
+            python_expect: promises.python_expect,
+        });
+    }
+    patterns.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(patterns)
+}
+
+/// Where cargo put the binary `name` of this build (beside the test's own `deps/`).
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let test_exe = std::env::current_exe()?;
+    let profile_dir = test_exe
+        .parent()
+        .and_then(Path::parent)
+        .context("the test binary is not in target/<profile>/deps")?;
+    let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        path.is_file(),
+        "binary `{name}` was not built at {}: run `cargo test --workspace`, which builds \
+         every binary whose package has tests",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// The lines of `output` missing from the promised ones.
+pub fn missing<'a>(output: &str, promised: &'a [String]) -> Vec<&'a str> {
+    promised
+        .iter()
+        .filter(|line| !output.contains(line.as_str()))
+        .map(String::as_str)
+        .collect()
+}

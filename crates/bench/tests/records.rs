@@ -1,0 +1,27 @@
+//! Records take the lower median of their runs and survive a JSON round trip, so Rust
+//! and Python lines read the same way.
+
+use std::time::Duration;
+
+use bench::Record;
+
+#[test]
+fn the_lower_median_is_reported_like_pythons_median_low() {
+    let mut runs = [4, 1, 3, 2].map(Duration::from_secs);
+    let record = Record::from_runs("spawn", "tokio-JoinSet", 10, &mut runs);
+    assert_eq!((record.secs, record.per_sec, record.runs), (2.0, 5.0, 4));
+    let mut odd = [5, 1, 3].map(Duration::from_secs);
+    assert_eq!(Record::from_runs("w", "v", 3, &mut odd).secs, 3.0);
+}
+
+#[test]
+fn records_round_trip_and_read_pythons_lines() {
+    let record = Record::from_runs("spawn", "tokio-await_each", 8, &mut [Duration::from_secs(2)])
+        .on("current_thread");
+    let line = serde_json::to_string(&record).unwrap();
+    assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), record);
+    let python = r#"{"workload": "spawn", "variant": "python-asyncio-gather", "items": 8,
+        "secs": 0.5, "per_sec": 16.0, "runs": 1, "runtime": "asyncio", "allocator": "pymalloc"}"#;
+    let parsed: Record = serde_json::from_str(python).unwrap();
+    assert_eq!(parsed.runtime.as_deref(), Some("asyncio"));
+}

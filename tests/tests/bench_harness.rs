@@ -1,0 +1,37 @@
+//! The bench harness prints one JSON record per variant, Python's included when Python is
+//! present. A small run of the debug build: speed is claimed by release runs, not here.
+
+use bench::Record;
+use external_tools::{Python, require};
+use std::process::Command;
+use workspace_tests::binary;
+
+#[test]
+fn spawn_workload_prints_a_record_per_variant_and_pythons() {
+    let exe = binary("bench").unwrap();
+    let output = Command::new(exe)
+        .args(["spawn", "--items", "1000", "--runs", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let records: Vec<Record> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let tokio_variants = records.iter().filter(|r| r.variant.starts_with("tokio-")).count();
+    assert_eq!(tokio_variants, 6, "{records:?}");
+    assert!(records.iter().all(|r| r.workload == "spawn" && r.items == 1000 && r.per_sec > 0.0));
+    if require("Python in the bench", Python::find()).is_some() {
+        assert!(records.iter().any(|r| r.variant.starts_with("python-")), "{records:?}");
+    }
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_clear_line() {
+    let exe = binary("bench").unwrap();
+    let output = Command::new(exe).args(["spawn", "--items", "0"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error:"));
+}
