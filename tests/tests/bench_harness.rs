@@ -20,18 +20,31 @@ fn spawn_workload_prints_a_record_per_variant_and_pythons() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    let tokio_variants = records.iter().filter(|r| r.variant.starts_with("tokio-")).count();
+    let tokio_variants = records
+        .iter()
+        .filter(|r| r.variant.starts_with("tokio-"))
+        .count();
     assert_eq!(tokio_variants, 6, "{records:?}");
-    assert!(records.iter().all(|r| r.workload == "spawn" && r.items == 1000 && r.per_sec > 0.0));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.workload == "spawn" && r.items == 1000 && r.per_sec > 0.0)
+    );
     if require("Python in the bench", Python::find()).is_some() {
-        assert!(records.iter().any(|r| r.variant.starts_with("python-")), "{records:?}");
+        assert!(
+            records.iter().any(|r| r.variant.starts_with("python-")),
+            "{records:?}"
+        );
     }
 }
 
 #[test]
 fn bad_arguments_are_refused_with_a_clear_line() {
     let exe = binary("bench").unwrap();
-    let output = Command::new(exe).args(["spawn", "--items", "0"]).output().unwrap();
+    let output = Command::new(exe)
+        .args(["spawn", "--items", "0"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("error:"));
 }

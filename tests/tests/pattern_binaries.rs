@@ -11,14 +11,22 @@ const LIMIT: Duration = Duration::from_secs(120);
 #[tokio::test]
 async fn every_pattern_runs_with_no_arguments_and_keeps_its_promises() {
     let patterns = patterns().unwrap();
-    assert!(patterns.len() >= 2, "patterns/ lists {} crates", patterns.len());
+    assert!(
+        patterns.len() >= 2,
+        "patterns/ lists {} crates",
+        patterns.len()
+    );
     let mut failures = Vec::new();
     for pattern in &patterns {
         if let Err(why) = check(&pattern.name, &pattern.expect).await {
             failures.push(format!("{}: {why}", pattern.name));
         }
     }
-    assert!(failures.is_empty(), "patterns that fail:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "patterns that fail:\n{}",
+        failures.join("\n")
+    );
 }
 
 async fn check(name: &str, expect: &[String]) -> Result<(), String> {
@@ -26,7 +34,10 @@ async fn check(name: &str, expect: &[String]) -> Result<(), String> {
         return Err("its Cargo.toml promises nothing ([package.metadata.catalogue] expect)".into());
     }
     let exe = binary(name).map_err(|e| e.to_string())?;
-    let run = Command::new(&exe).env("RUST_LOG", "warn").kill_on_drop(true).output();
+    let run = Command::new(&exe)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .output();
     let output = tokio::time::timeout(LIMIT, run)
         .await
         .map_err(|_| format!("still running after {LIMIT:?}"))?
@@ -46,7 +57,11 @@ async fn check(name: &str, expect: &[String]) -> Result<(), String> {
 async fn bad_input_exits_non_zero_with_one_clear_line() {
     for pattern in patterns().unwrap() {
         let exe = binary(&pattern.name).unwrap();
-        let output = Command::new(&exe).arg("--no-such-flag").output().await.unwrap();
+        let output = Command::new(&exe)
+            .arg("--no-such-flag")
+            .output()
+            .await
+            .unwrap();
         assert!(!output.status.success(), "{}", pattern.name);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let first = stderr.lines().next().unwrap_or_default();

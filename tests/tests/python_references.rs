@@ -24,7 +24,9 @@ async fn every_python_reference_runs_against_the_fixture() {
         for script in scripts(&pattern.dir, false) {
             ran += 1;
             let mut command = Command::from(python.script(&script));
-            command.env("FIXTURE_URL", server.base_url()).kill_on_drop(true);
+            command
+                .env("FIXTURE_URL", server.base_url())
+                .kill_on_drop(true);
             match run(command).await {
                 Ok(stdout) => {
                     let absent = missing(&stdout, &pattern.python_expect);
@@ -55,14 +57,20 @@ async fn every_python_benchmark_prints_harness_records() {
                 .args(["--items", "200", "--runs", "1"])
                 .env("FIXTURE_URL", server.base_url())
                 .kill_on_drop(true);
-            let stdout = run(command).await.unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+            let stdout = run(command)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
             for line in stdout.lines() {
                 let record: Record = serde_json::from_str(line)
                     .unwrap_or_else(|e| panic!("{}: {e}: {line}", script.display()));
                 assert_eq!(record.items, 200);
                 assert!(record.per_sec > 0.0);
             }
-            assert!(!stdout.trim().is_empty(), "{} printed nothing", script.display());
+            assert!(
+                !stdout.trim().is_empty(),
+                "{} printed nothing",
+                script.display()
+            );
         }
     }
     assert!(ran >= 1, "found no Python benchmark");
@@ -94,6 +102,10 @@ async fn run(mut command: Command) -> Result<String, String> {
     if output.status.success() {
         Ok(stdout)
     } else {
-        Err(format!("{}: {}", output.status, String::from_utf8_lossy(&output.stderr).trim()))
+        Err(format!(
+            "{}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
     }
 }

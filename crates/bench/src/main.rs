@@ -14,9 +14,6 @@ use anyhow::Context as _;
 use bench::{Record, compare, measure, run_python};
 use clap::{Args, Parser, Subcommand};
 
-type SpawnFuture =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<usize, tokio::task::JoinError>>>>;
-
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -75,20 +72,23 @@ fn spawn(common: &Common) -> anyhow::Result<()> {
     ];
     let mut records = Vec::new();
     for (name, runtime) in &runtimes {
-        let variants: [(&str, fn(usize) -> _); 3] = [
-            ("tokio-join_all", |n| {
-                Box::pin(basics::spawn_and_join_all(n)) as SpawnFuture
-            }),
-            ("tokio-await_each", |n| {
-                Box::pin(basics::spawn_and_await_each(n)) as SpawnFuture
-            }),
-            ("tokio-JoinSet", |n| {
-                Box::pin(basics::spawn_with_join_set(n)) as SpawnFuture
-            }),
+        let runs = common.runs;
+        let timings = [
+            (
+                "tokio-join_all",
+                measure(runtime, runs, || basics::spawn_and_join_all(n), check)?,
+            ),
+            (
+                "tokio-await_each",
+                measure(runtime, runs, || basics::spawn_and_await_each(n), check)?,
+            ),
+            (
+                "tokio-JoinSet",
+                measure(runtime, runs, || basics::spawn_with_join_set(n), check)?,
+            ),
         ];
-        for (variant, run) in variants {
-            let mut runs = measure(runtime, common.runs, || run(n), check)?;
-            let record = Record::from_runs("spawn", variant, common.items, &mut runs).on(name);
+        for (variant, mut durations) in timings {
+            let record = Record::from_runs("spawn", variant, common.items, &mut durations).on(name);
             record.emit()?;
             records.push(record);
         }

@@ -16,8 +16,13 @@ fn the_lower_median_is_reported_like_pythons_median_low() {
 
 #[test]
 fn records_round_trip_and_read_pythons_lines() {
-    let record = Record::from_runs("spawn", "tokio-await_each", 8, &mut [Duration::from_secs(2)])
-        .on("current_thread");
+    let record = Record::from_runs(
+        "spawn",
+        "tokio-await_each",
+        8,
+        &mut [Duration::from_secs(2)],
+    )
+    .on("current_thread");
     let line = serde_json::to_string(&record).unwrap();
     assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), record);
     let python = r#"{"workload": "spawn", "variant": "python-asyncio-gather", "items": 8,

@@ -103,15 +103,7 @@ impl Shutdown {
             .await
             .is_err()
         {
-            let handles = self
-                .abort_handles
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            for handle in handles.iter().filter(|h| !h.is_finished()) {
-                handle.abort();
-                aborted += 1;
-            }
-            drop(handles);
+            aborted = self.abort_stragglers();
             tracing::warn!(
                 aborted,
                 ?grace,
@@ -123,6 +115,20 @@ impl Shutdown {
             aborted,
             elapsed: started.elapsed(),
         }
+    }
+
+    /// Aborts every tracked task still running; returns how many. Synchronous, so the
+    /// std mutex guard can never be held across an await.
+    fn abort_stragglers(&self) -> usize {
+        let handles = self
+            .abort_handles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let running: Vec<_> = handles.iter().filter(|h| !h.is_finished()).collect();
+        for handle in &running {
+            handle.abort();
+        }
+        running.len()
     }
 }
 // ANCHOR_END: shutdown

@@ -28,7 +28,7 @@ pub fn in_ci() -> bool {
 pub fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
     match found {
         Ok(piece) => Some(piece),
-        Err(reason) if in_ci() => panic!("{what} is required under CI=true: {reason}"),
+        Err(reason) if in_ci() => panic!("{what}: missing, and CI=true allows no skip: {reason}"),
         Err(reason) => {
             let _ = writeln!(std::io::stderr(), "SKIPPED {what}: {reason}");
             None

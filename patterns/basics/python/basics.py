@@ -9,24 +9,32 @@ import threading
 import time
 
 
+# ANCHOR: greet
 async def greet(name: str, pause: float) -> str:
     await asyncio.sleep(pause)
     return f"Hello, {name}!"
+# ANCHOR_END: greet
 
 
+# ANCHOR: one_after_another
 async def greet_one_after_another(names, pause):
     return [await greet(name, pause) for name in names]
+# ANCHOR_END: one_after_another
 
 
+# ANCHOR: gather
 async def greet_with_gather(names, pause):
     # gather wraps each coroutine in a task; results keep the input order.
     return await asyncio.gather(*(greet(name, pause) for name in names))
+# ANCHOR_END: gather
 
 
+# ANCHOR: create_task
 async def greet_in_tasks(names, pause):
     # create_task schedules at once; awaiting the task only collects the result.
     tasks = [asyncio.create_task(greet(name, pause)) for name in names]
     return [await task for task in tasks]
+# ANCHOR_END: create_task
 
 
 async def timed(coroutine):
@@ -50,12 +58,15 @@ async def async_sections(names, pause):
         nonlocal ran
         ran += 1
 
+# ANCHOR: lazy
     coroutine = counted()
     before = ran  # 0: calling an async def runs nothing
     await coroutine
+# ANCHOR_END: lazy
     print(f"4. coroutines are lazy: built one, it ran {before} times; awaited it, it ran {ran} time")
 
 
+# ANCHOR: nested_run
 def nested_run_is_refused():
     async def inner():
         coroutine = asyncio.sleep(0)
@@ -67,6 +78,7 @@ def nested_run_is_refused():
         return "not refused"
 
     return asyncio.run(inner())
+# ANCHOR_END: nested_run
 
 
 def main():

@@ -15,9 +15,11 @@ async def noop(i: int) -> int:
     return i
 
 
+# ANCHOR: spawn_many
 async def spawn_and_gather(n: int) -> int:
     tasks = [asyncio.create_task(noop(i)) for i in range(n)]
     return sum(await asyncio.gather(*tasks))
+# ANCHOR_END: spawn_many
 
 
 def main():

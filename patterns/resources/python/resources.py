@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import aiofiles
 
 
+# ANCHOR: connection
 class AsyncConnection:
     """One HTTP/1.1 connection, reused for every request until the `async with` ends."""
 
@@ -51,8 +52,10 @@ class AsyncConnection:
         if not 200 <= status < 300:
             raise RuntimeError(f"GET {path}: {status}")
         return body
+# ANCHOR_END: connection
 
 
+# ANCHOR: timer
 @asynccontextmanager
 async def timer(label: str, results: dict):
     started = time.perf_counter()
@@ -60,6 +63,7 @@ async def timer(label: str, results: dict):
         yield
     finally:
         results[label] = time.perf_counter() - started
+# ANCHOR_END: timer
 
 
 @asynccontextmanager
@@ -81,6 +85,7 @@ async def write_files(directory: str, sizes):
     return await asyncio.gather(*(write(i, s) for i, s in enumerate(sizes)))
 
 
+# ANCHOR: process_file
 async def process_file(path: str, work: float, timings: dict):
     name = os.path.basename(path)
     async with timer(name, timings):
@@ -88,15 +93,19 @@ async def process_file(path: str, work: float, timings: dict):
             content = await f.read()
         await asyncio.sleep(work)
     return name, len(content)
+# ANCHOR_END: process_file
 
 
+# ANCHOR: critical_section
 async def critical_section(lock: asyncio.Lock, journal: list, name: str, hold: float):
     async with lock:
         journal.append(f"{name} acquired")
         await asyncio.sleep(hold)
         journal.append(f"{name} released")
+# ANCHOR_END: critical_section
 
 
+# ANCHOR: exit_stack
 async def fetch_through_stack(urls, path):
     async with AsyncExitStack() as stack:
         scratch = await stack.enter_async_context(scratch_dir())
@@ -108,6 +117,7 @@ async def fetch_through_stack(urls, path):
                 await f.write(body)
             sizes.append(len(body))
         return sizes
+# ANCHOR_END: exit_stack
 
 
 async def main(args):

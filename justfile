@@ -1,0 +1,70 @@
+# Shortcuts for the catalogue. `just` is optional: each recipe is a plain command.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+pg_data := "target/postgres/data"
+pg_port := "54329"
+
+# List the recipes.
+default:
+    @just --list
+
+# Run a pattern's demo: `just run basics -- --help`.
+run pattern *args:
+    cargo run -p {{pattern}} -- {{args}}
+
+# Every test, as CI runs them.
+test:
+    cargo test --workspace
+
+# Formatting and clippy, as CI checks them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Everything CI does.
+ci:
+    bash .ci/run
+
+# The virtual environment the Python references and benchmarks use.
+venv:
+    python3 -m venv .venv
+    .venv/bin/pip install -r tests/requirements.txt
+
+# A Python reference against a running fixture server: `just python resources`.
+python pattern script=pattern:
+    .venv/bin/python patterns/{{pattern}}/python/{{script}}.py
+
+# Build the book into docs/book (installs mdBook the first time).
+book:
+    command -v mdbook >/dev/null || cargo install mdbook --locked
+    mdbook build docs
+
+# Serve the book with live reload.
+book-serve:
+    command -v mdbook >/dev/null || cargo install mdbook --locked
+    mdbook serve docs
+
+# A benchmark workload, Rust and Python in one run: `just bench spawn`.
+bench workload *args:
+    cargo run --release -p bench -- {{workload}} {{args}}
+
+# The fixture server, standalone.
+fixtures addr="127.0.0.1:8080":
+    cargo run -p fixture-server -- --addr {{addr}}
+
+# A throwaway PostgreSQL from the machine's own binaries, on port 54329.
+postgres:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+    mkdir -p {{pg_data}}
+    [ "$(id -u)" = 0 ] && chown -R postgres {{pg_data}}
+    [ -f {{pg_data}}/PG_VERSION ] || as_postgres initdb -D {{pg_data}} -U postgres --auth=trust >/dev/null
+    as_postgres pg_ctl -D {{pg_data}} -o "-p {{pg_port}} -k /tmp" -l {{pg_data}}/server.log -w start
+    echo "postgres://postgres@127.0.0.1:{{pg_port}}/postgres"
+
+# Stop the throwaway PostgreSQL.
+postgres-stop:
+    #!/usr/bin/env bash
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- pg_ctl -D {{pg_data}} stop; else pg_ctl -D {{pg_data}} stop; fi

@@ -1,0 +1,98 @@
+//! The book builds from what exists: includes name real files and anchors, code is never
+//! pasted, and every pattern has its chapter, its SUMMARY entry, its asyncio → tokio rows
+//! and its line in the README.
+
+use std::fs;
+
+use workspace_tests::docs::check_includes;
+use workspace_tests::{patterns, workspace_root};
+
+#[test]
+fn every_include_of_the_book_resolves() {
+    let src = workspace_root().join("docs/src");
+    let mut problems = Vec::new();
+    let mut chapters = 0;
+    for entry in walk(&src) {
+        if entry.extension().is_some_and(|e| e == "md") {
+            chapters += 1;
+            problems.extend(check_includes(&entry));
+        }
+    }
+    assert!(chapters >= 5, "found {chapters} pages");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_pattern_has_a_chapter_a_summary_entry_mapping_rows_and_a_readme_line() {
+    let root = workspace_root();
+    let summary = fs::read_to_string(root.join("docs/src/SUMMARY.md")).unwrap();
+    let mapping = fs::read_to_string(root.join("docs/src/asyncio-to-tokio.md")).unwrap();
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    for pattern in patterns().unwrap() {
+        let name = &pattern.name;
+        let chapter = root.join(format!("docs/src/patterns/{name}.md"));
+        let text = fs::read_to_string(&chapter)
+            .unwrap_or_else(|_| panic!("{name}: no chapter at {}", chapter.display()));
+        let dir = pattern.dir.file_name().unwrap().to_string_lossy();
+        assert!(
+            text.contains(&format!("patterns/{dir}/README.md")),
+            "{name}: chapter skips its README"
+        );
+        assert!(
+            summary.contains(&format!("(patterns/{name}.md)")),
+            "{name}: not in SUMMARY.md"
+        );
+        assert!(
+            mapping.contains(&format!("(patterns/{name}.md)")),
+            "{name}: no asyncio → tokio rows"
+        );
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name}: not in the README's table"
+        );
+    }
+}
+
+#[test]
+fn the_checker_catches_missing_files_anchors_line_numbers_and_pasted_code() {
+    let dir = std::env::temp_dir().join(format!("docs-check-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("code.rs"),
+        "// ANCHOR: here\nfn f() {}\n// ANCHOR_END: here\n",
+    )
+    .unwrap();
+    let page = dir.join("page.md");
+    fs::write(
+        &page,
+        "```rust\n{{#include code.rs:here}}\n```\n```rust\n{{#include code.rs:gone}}\n```\n\
+         ```rust\n{{#include missing.rs}}\n```\n```rust\n{{#include code.rs:1:2}}\n```\n\
+         ```python\nprint('pasted')\n```\n```text\nfree text is fine\n```\n",
+    )
+    .unwrap();
+    let problems = check_includes(&page);
+    fs::remove_dir_all(&dir).unwrap();
+    let has = |needle: &str| problems.iter().any(|p| p.contains(needle));
+    assert!(has("named \"gone\""), "{problems:?}");
+    assert!(has("no file"), "{problems:?}");
+    assert!(has("line numbers"), "{problems:?}");
+    assert!(has("code pasted"), "{problems:?}");
+    assert_eq!(
+        problems.len(),
+        4,
+        "the valid include and the text block pass: {problems:?}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
