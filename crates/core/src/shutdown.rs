@@ -52,15 +52,24 @@ impl Shutdown {
         self.token.clone()
     }
 
-    /// Triggers shutdown when the process receives Ctrl-C (SIGINT).
-    pub fn trigger_on_ctrl_c(&self) {
+    /// Triggers shutdown when the process receives Ctrl-C (SIGINT). On Unix the handler is
+    /// installed before this returns, so no early Ctrl-C can slip past and kill the process.
+    pub fn trigger_on_ctrl_c(&self) -> std::io::Result<()> {
         let token = self.token.clone();
+        #[cfg(unix)]
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            #[cfg(unix)]
+            let received = interrupt.recv().await.is_some();
+            #[cfg(not(unix))]
+            let received = tokio::signal::ctrl_c().await.is_ok();
+            if received {
                 tracing::info!("Ctrl-C received: shutting down");
                 token.cancel();
             }
         });
+        Ok(())
     }
 
     /// Asks every task to stop.
