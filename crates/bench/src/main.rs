@@ -2,17 +2,24 @@
 //!
 //! ```text
 //! cargo run --release -p bench -- spawn            # 100,000 no-op tasks
+//! cargo run --release -p bench -- gather           # 1,000 concurrent GETs of /delay/50
 //! cargo run --release -p bench -- spawn --items 1000 --runs 3 --no-python
 //! ```
 //!
 //! stdout: one JSON line per variant (`workload`, `variant`, `items`, `secs`, `per_sec`,
-//! `runs`); stderr: how each Rust variant compares with Python.
+//! `runs`, and where they apply `runtime`, `allocator`, `ideal_secs`, `max_in_flight`);
+//! stderr: how each Rust variant compares with Python.
+
+mod gather;
+mod spawn;
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use bench::{Record, compare, measure, run_python};
 use clap::{Args, Parser, Subcommand};
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,15 +33,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Workload {
-    /// Spawn and await no-op tasks (tokio join_all and JoinSet; Python asyncio.gather).
-    Spawn(Common),
+    /// Spawn and await no-op tasks (tokio join_all, await each, JoinSet; Python asyncio.gather).
+    Spawn(#[command(flatten)] Common),
+    /// Concurrent GETs of the fixture's /delay/{ms} (join_all, JoinSet, buffer_unordered,
+    /// sequential; Python aiohttp + gather).
+    Gather(#[command(flatten)] gather::GatherArgs),
 }
 
+/// What every workload takes.
 #[derive(Debug, Args)]
-struct Common {
-    /// Items per run.
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
-    items: u64,
+pub(crate) struct Common {
+    /// Items per run (default: the workload's own).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    items: Option<u64>,
     /// Runs per variant; the median is reported.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     runs: u32,
@@ -43,10 +54,6 @@ struct Common {
     no_python: bool,
 }
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     patterns_core::app::init_tracing();
     patterns_core::app::exit_code(run(Cli::parse()))
@@ -54,58 +61,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.workload {
-        Workload::Spawn(common) => spawn(&common),
+        Workload::Spawn(common) => spawn::run(&common),
+        Workload::Gather(args) => gather::run(&args),
     }
-}
-
-/// Spawning and awaiting no-op tasks: what one task costs, on both runtimes.
-fn spawn(common: &Common) -> anyhow::Result<()> {
-    let n = usize::try_from(common.items).context("too many items")?;
-    let expected = n * (n - 1) / 2;
-    let check = |sum: Result<usize, tokio::task::JoinError>| {
-        anyhow::ensure!(sum? == expected, "tasks lost");
-        Ok(())
-    };
-    let runtimes = [
-        ("multi_thread", basics::multi_thread_runtime(2)?),
-        ("current_thread", basics::current_thread_runtime()?),
-    ];
-    let mut records = Vec::new();
-    for (name, runtime) in &runtimes {
-        let runs = common.runs;
-        let timings = [
-            (
-                "tokio-join_all",
-                measure(runtime, runs, || basics::spawn_and_join_all(n), check)?,
-            ),
-            (
-                "tokio-await_each",
-                measure(runtime, runs, || basics::spawn_and_await_each(n), check)?,
-            ),
-            (
-                "tokio-JoinSet",
-                measure(runtime, runs, || basics::spawn_with_join_set(n), check)?,
-            ),
-        ];
-        for (variant, mut durations) in timings {
-            let record = Record::from_runs("spawn", variant, common.items, &mut durations).on(name);
-            record.emit()?;
-            records.push(record);
-        }
-    }
-    let python = if common.no_python {
-        None
-    } else {
-        run_python(
-            "patterns/basics/python/bench_spawn.py".as_ref(),
-            common.items,
-            common.runs,
-            &[],
-        )?
-    };
-    for record in python.iter().flatten() {
-        record.emit()?;
-    }
-    compare(&records, python.as_deref());
-    Ok(())
 }
