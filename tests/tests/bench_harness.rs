@@ -48,3 +48,52 @@ fn bad_arguments_are_refused_with_a_clear_line() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("error:"));
 }
+
+#[test]
+fn gather_workload_reports_the_servers_max_in_flight_for_every_variant() {
+    let exe = binary("bench").unwrap();
+    let output = Command::new(exe)
+        .args([
+            "gather",
+            "--items",
+            "40",
+            "--runs",
+            "1",
+            "--sequential-items",
+            "2",
+            "--delay-ms",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let records: Vec<Record> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let rust: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.variant.starts_with("tokio-"))
+        .collect();
+    assert_eq!(rust.len(), 6, "{records:?}");
+    let join_all = rust.iter().find(|r| r.variant == "tokio-join_all").unwrap();
+    assert_eq!(
+        join_all.max_in_flight,
+        Some(40),
+        "all 40 requests overlapped at the server"
+    );
+    let sequential = rust
+        .iter()
+        .find(|r| r.variant == "tokio-sequential")
+        .unwrap();
+    assert_eq!((sequential.items, sequential.max_in_flight), (2, Some(1)));
+    if require("Python in the bench", Python::find()).is_some() {
+        let python = records
+            .iter()
+            .filter(|r| r.variant.starts_with("python-"))
+            .count();
+        assert_eq!(python, 3, "{records:?}");
+    }
+}

@@ -1,0 +1,250 @@
+//! Deadlines and time limits: `asyncio.wait_for`, `asyncio.timeout` and retries, in Tokio.
+//!
+//! - [`wait_for`]: one future, one limit; on expiry the future is dropped (cancelled);
+//! - [`Deadline`]: one budget shared by several steps (`async with asyncio.timeout(...)`);
+//! - [`race`]: `select!` between the work, a deadline and a cancellation token;
+//! - [`all_within`] / [`each_within`]: one limit on a whole `join_all`, or one per item;
+//! - [`client`]: reqwest's connect, read and total timeouts;
+//! - [`retry`]: bounded attempts, exponential backoff, jitter, and a total budget.
+//!
+//! Run the demo with `cargo run -p timeout`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::future::join_all;
+use tokio::time::{Instant, sleep, timeout, timeout_at};
+use tokio_util::sync::CancellationToken;
+
+// ANCHOR: wait_for
+/// The limit passed before the work finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("timed out after {0:?}")]
+pub struct TimedOut(pub Duration);
+
+/// `asyncio.wait_for(work, limit)`. When the limit passes, `work` is dropped, which
+/// cancels it at its current `.await` and runs its destructors: nothing keeps running.
+pub async fn wait_for<F: Future>(limit: Duration, work: F) -> Result<F::Output, TimedOut> {
+    timeout(limit, work).await.map_err(|_| TimedOut(limit))
+}
+// ANCHOR_END: wait_for
+
+// ANCHOR: deadline
+/// One point in time that several steps share: each step gets whatever is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    /// A deadline `budget` from now.
+    pub fn after(budget: Duration) -> Self {
+        Self {
+            at: Instant::now() + budget,
+            budget,
+        }
+    }
+
+    /// What is left of the budget (zero once it has passed).
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// Runs one step, cut off at the shared deadline.
+    pub async fn run<F: Future>(&self, step: F) -> Result<F::Output, TimedOut> {
+        timeout_at(self.at, step)
+            .await
+            .map_err(|_| TimedOut(self.budget))
+    }
+}
+// ANCHOR_END: deadline
+
+// ANCHOR: race
+/// How a raced piece of work ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<T> {
+    /// It finished first.
+    Done(T),
+    /// The deadline passed first.
+    TimedOut,
+    /// Somebody cancelled it first.
+    Cancelled,
+}
+
+/// `select!` over the work, a timer and a token: what `timeout` does, plus a third way out.
+/// The losers are dropped when `select!` returns.
+pub async fn race<F: Future>(
+    work: F,
+    deadline: Instant,
+    token: &CancellationToken,
+) -> Outcome<F::Output> {
+    tokio::select! {
+        output = work => Outcome::Done(output),
+        () = tokio::time::sleep_until(deadline) => Outcome::TimedOut,
+        () = token.cancelled() => Outcome::Cancelled,
+    }
+}
+// ANCHOR_END: race
+
+// ANCHOR: all_within
+/// One limit on the whole group (`wait_for(gather(...))`): all results, or none and every
+/// future dropped.
+pub async fn all_within<F: Future>(
+    limit: Duration,
+    work: Vec<F>,
+) -> Result<Vec<F::Output>, TimedOut> {
+    wait_for(limit, join_all(work)).await
+}
+
+/// One limit per item: the fast ones keep their results, the slow ones become `TimedOut`.
+pub async fn each_within<F: Future>(
+    limit: Duration,
+    work: Vec<F>,
+) -> Vec<Result<F::Output, TimedOut>> {
+    join_all(work.into_iter().map(|w| wait_for(limit, w))).await
+}
+// ANCHOR_END: all_within
+
+// ANCHOR: client
+/// The three limits of an HTTP request (aiohttp's `ClientTimeout(connect=, sock_read=, total=)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpTimeouts {
+    /// Opening the TCP connection (and TLS).
+    pub connect: Duration,
+    /// The longest wait for the next bytes of the response; a slow but steady body passes.
+    pub read: Duration,
+    /// The whole request, body included; a slow but steady body fails.
+    pub total: Duration,
+}
+
+/// A client that enforces all three. Build it once and share it.
+pub fn client(limits: HttpTimeouts) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(limits.connect)
+        .read_timeout(limits.read)
+        .timeout(limits.total)
+        .build()
+}
+// ANCHOR_END: client
+
+// ANCHOR: backoff
+/// How to retry: at most `attempts` tries, waiting `first`, then twice as long each time
+/// (capped at `max_delay`), never past `budget` from the first try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// The wait after the first failure.
+    pub first: Duration,
+    /// The longest wait between two tries.
+    pub max_delay: Duration,
+    /// Time allowed for everything, waits included.
+    pub budget: Duration,
+    /// Randomise each wait in `[0, delay]` ("full jitter"), so clients that failed
+    /// together do not retry together.
+    pub jitter: bool,
+}
+
+impl Backoff {
+    /// The wait after failed try number `try_number` (1-based), before jitter.
+    pub fn delay(&self, try_number: u32) -> Duration {
+        let doubled = self
+            .first
+            .saturating_mul(1u32.checked_shl(try_number - 1).unwrap_or(u32::MAX));
+        doubled.min(self.max_delay)
+    }
+
+    fn wait(&self, try_number: u32) -> Duration {
+        let delay = self.delay(try_number);
+        if self.jitter {
+            let nanos = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
+            Duration::from_nanos(fastrand::u64(0..=nanos))
+        } else {
+            delay
+        }
+    }
+}
+
+/// Why [`retry`] gave up. Each variant keeps the number of tries made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetryError<E> {
+    /// Every try failed.
+    #[error("gave up after {attempts} tries: {last}")]
+    Exhausted {
+        /// Tries made.
+        attempts: u32,
+        /// The last failure.
+        last: E,
+    },
+    /// The budget ran out, during a try or before the next one.
+    #[error("out of time after {attempts} tries")]
+    OutOfTime {
+        /// Tries made (started).
+        attempts: u32,
+        /// The last failure, if a try had finished.
+        last: Option<E>,
+    },
+    /// A failure retrying cannot fix (a 404, bad input): no more tries.
+    #[error("not retryable: {error}")]
+    Fatal {
+        /// Tries made.
+        attempts: u32,
+        /// The failure.
+        error: E,
+    },
+}
+
+/// Runs `attempt` until it succeeds, fails in a way `retryable` rejects, runs out of tries
+/// or runs out of budget. Each try is cut off at the budget's end too.
+pub async fn retry<T, E, F, Fut>(
+    policy: &Backoff,
+    mut attempt: F,
+    retryable: impl Fn(&E) -> bool,
+) -> Result<T, RetryError<E>>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + policy.budget;
+    let mut last = None;
+    // Zero tries would make no sense: the first try is always made.
+    let attempts = policy.attempts.max(1);
+    for try_number in 1..=attempts {
+        let error = match timeout_at(deadline, attempt(try_number)).await {
+            Err(_elapsed) => {
+                return Err(RetryError::OutOfTime {
+                    attempts: try_number,
+                    last,
+                });
+            }
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(error)) if !retryable(&error) => {
+                return Err(RetryError::Fatal {
+                    attempts: try_number,
+                    error,
+                });
+            }
+            Ok(Err(error)) => error,
+        };
+        if try_number == attempts {
+            return Err(RetryError::Exhausted {
+                attempts: try_number,
+                last: error,
+            });
+        }
+        let wait = policy.wait(try_number);
+        if Instant::now() + wait >= deadline {
+            // Sleeping past the budget only to fail then: give up now.
+            return Err(RetryError::OutOfTime {
+                attempts: try_number,
+                last: Some(error),
+            });
+        }
+        tracing::debug!(try_number, ?wait, "retrying");
+        last = Some(error);
+        sleep(wait).await;
+    }
+    unreachable!("the loop returns on its last try")
+}
+// ANCHOR_END: backoff

@@ -1,0 +1,200 @@
+//! Demo: every kind of time limit, against the embedded fixture server.
+//!
+//! ```text
+//! cargo run -p timeout
+//! cargo run -p timeout -- --url https://www.rust-lang.org --total-ms 2000
+//! RUST_LOG=timeout=debug cargo run -p timeout      # see the retries' waits
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use fixture_server::{Blackhole, FixtureServer};
+use gather::fetch;
+use patterns_core::{app, timed};
+use timeout::{
+    Backoff, Deadline, HttpTimeouts, all_within, client, each_within, race, retry, wait_for,
+};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Show wait_for, a shared deadline, select!, group limits, HTTP timeouts and retries.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Also fetch this URL under the limits below.
+    #[arg(long)]
+    url: Option<String>,
+    /// Connect timeout for --url, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    connect_ms: u64,
+    /// Read timeout (between bytes) for --url, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    read_ms: u64,
+    /// Total timeout for --url, in milliseconds.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    total_ms: u64,
+}
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    app::init_tracing();
+    app::exit_code(run(Args::parse()).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let server = FixtureServer::start().await?;
+    let plain = reqwest::Client::new();
+
+    let slow_url = server.url("/delay/1000");
+    let slow = fetch(&plain, &slow_url);
+    match wait_for(MS(300), slow).await {
+        Err(timed_out) => println!("1. wait_for: the request {timed_out}, and was cancelled"),
+        Ok(_) => anyhow::bail!("a 1 s request should not fit in 300 ms"),
+    }
+
+    // ANCHOR: demo_deadline
+    let deadline = Deadline::after(MS(700));
+    for (step, delay) in [200, 200, 400].into_iter().enumerate() {
+        let outcome = deadline
+            .run(fetch(&plain, &server.url(&format!("/delay/{delay}"))))
+            .await;
+        let verdict = if outcome.is_ok() { "done" } else { "timed out" };
+        println!(
+            "2. one deadline, step {} ({delay} ms): {verdict}, {} ms of the budget left",
+            step + 1,
+            deadline.remaining().as_millis()
+        );
+    }
+    // ANCHOR_END: demo_deadline
+
+    let token = CancellationToken::new();
+    let canceller = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(MS(200)).await;
+        canceller.cancel();
+    });
+    let in_a_second = Instant::now() + Duration::from_secs(1);
+    let raced = race(
+        fetch(&plain, &server.url("/delay/500")),
+        in_a_second,
+        &token,
+    )
+    .await;
+    println!(
+        "3. select! of a 500 ms request, a 1 s deadline and a token cancelled at 200 ms: {}",
+        label(&raced)
+    );
+
+    let urls = ["/delay/100", "/delay/500", "/delay/200"].map(|p| server.url(p));
+    let group = || {
+        urls.iter()
+            .map(|url| fetch(&plain, url))
+            .collect::<Vec<_>>()
+    };
+    let whole = all_within(MS(300), group()).await;
+    let each = each_within(MS(300), group()).await;
+    let kept = each.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+    println!(
+        "4. join_all under one 300 ms limit: {}; with a limit each: {kept} of 3 kept",
+        if whole.is_err() {
+            "timed out, nothing kept"
+        } else {
+            "done"
+        }
+    );
+
+    let hole = Blackhole::start().await?;
+    let strict = client(HttpTimeouts {
+        connect: MS(200),
+        read: MS(300),
+        total: MS(500),
+    })?;
+    let (result, took) = timed("connect", strict.get(hole.url()).send()).await;
+    let err = result.err().filter(|e| e.is_connect() && e.is_timeout());
+    println!(
+        "5. connect timeout: a server that never accepts gave up after {} ms: {}",
+        took.as_millis(),
+        err.is_some()
+    );
+
+    let trickle = server.url("/fault/trickle?chunks=5&interval_ms=200");
+    let patient = client(HttpTimeouts {
+        connect: MS(200),
+        read: MS(300),
+        total: MS(60_000),
+    })?;
+    let body = patient.get(&trickle).send().await?.text().await?;
+    println!(
+        "6. read timeout 300 ms: a body trickling every 200 ms arrived whole ({} lines)",
+        body.lines().count()
+    );
+    let (result, took) = timed("total", async {
+        strict.get(&trickle).send().await?.text().await
+    })
+    .await;
+    let verdict = match result {
+        Err(e) if e.is_timeout() => "timed out",
+        Err(_) => "failed",
+        Ok(_) => "arrived",
+    };
+    println!(
+        "7. total timeout 500 ms: the same 1 s body {verdict} after {} ms",
+        took.as_millis()
+    );
+
+    // ANCHOR: demo_retry
+    let policy = Backoff {
+        attempts: 5,
+        first: MS(100),
+        max_delay: MS(1000),
+        budget: MS(3000),
+        jitter: true,
+    };
+    // A recovering server: each try is asked to wait less (600, 400, 200... ms).
+    let attempt = |try_number: u32| {
+        let url = server.url(&format!(
+            "/delay/{}",
+            800 - 200 * u64::from(try_number.min(3))
+        ));
+        let plain = &plain;
+        async move {
+            wait_for(MS(300), fetch(plain, &url))
+                .await?
+                .map_err(anyhow::Error::from)
+        }
+    };
+    let (outcome, took) = timed("retry", retry(&policy, attempt, |_| true)).await;
+    // ANCHOR_END: demo_retry
+    match outcome {
+        Ok(_) => println!(
+            "8. retry with backoff and jitter: succeeded after {:.2} s",
+            took.as_secs_f64()
+        ),
+        Err(error) => println!("8. retry with backoff and jitter: {error}"),
+    }
+
+    if let Some(url) = &args.url {
+        let limits = HttpTimeouts {
+            connect: MS(args.connect_ms),
+            read: MS(args.read_ms),
+            total: MS(args.total_ms),
+        };
+        match fetch(&client(limits)?, url).await {
+            Ok(bytes) => println!("9. {url}: {bytes} bytes within {limits:?}"),
+            Err(error) => println!("9. {error}"),
+        }
+    }
+    Ok(())
+}
+
+fn label<T>(outcome: &timeout::Outcome<T>) -> &'static str {
+    match outcome {
+        timeout::Outcome::Done(_) => "the work finished first",
+        timeout::Outcome::TimedOut => "the deadline came first",
+        timeout::Outcome::Cancelled => "the token came first, cancelled",
+    }
+}
