@@ -62,7 +62,7 @@ fn gather_workload_reports_the_servers_max_in_flight_for_every_variant() {
             "--sequential-items",
             "2",
             "--delay-ms",
-            "20",
+            "200",
         ])
         .output()
         .unwrap();
