@@ -152,15 +152,21 @@ pub fn compare(rust: &[Record], python: Option<&[Record]>) {
         .max_by(|a, b| a.per_sec.total_cmp(&b.per_sec))
         .unwrap_or(first);
     for record in rust {
-        eprintln!(
-            "{:>15} {:>28}: {:>12.0}/s = {:>6.1}x {}, {:>6.1}x {}",
+        let mut line = format!(
+            "{:>15} {:>28}: {:>12.0}/s = {:>6.1}x {}",
             record.runtime.as_deref().unwrap_or(""),
             record.variant,
             record.per_sec,
             record.per_sec / first.per_sec,
             first.variant,
-            record.per_sec / best.per_sec,
-            best.variant,
         );
+        if best.variant != first.variant {
+            line.push_str(&format!(
+                ", {:.1}x {}",
+                record.per_sec / best.per_sec,
+                best.variant
+            ));
+        }
+        eprintln!("{line}");
     }
 }
