@@ -6,20 +6,24 @@ use external_tools::{Python, require};
 use std::process::Command;
 use workspace_tests::binary;
 
-#[test]
-fn spawn_workload_prints_a_record_per_variant_and_pythons() {
-    let exe = binary("bench").unwrap();
-    let output = Command::new(exe)
-        .args(["spawn", "--items", "1000", "--runs", "1"])
+/// Runs the debug bench binary and parses its JSON lines.
+fn bench(args: &[&str]) -> Vec<Record> {
+    let output = Command::new(binary("bench").unwrap())
+        .args(args)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    let records: Vec<Record> = String::from_utf8(output.stdout)
+    String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn spawn_workload_prints_a_record_per_variant_and_pythons() {
+    let records = bench(&["spawn", "--items", "1000", "--runs", "1"]);
     let tokio_variants = records
         .iter()
         .filter(|r| r.variant.starts_with("tokio-"))
@@ -51,28 +55,17 @@ fn bad_arguments_are_refused_with_a_clear_line() {
 
 #[test]
 fn gather_workload_reports_the_servers_max_in_flight_for_every_variant() {
-    let exe = binary("bench").unwrap();
-    let output = Command::new(exe)
-        .args([
-            "gather",
-            "--items",
-            "40",
-            "--runs",
-            "1",
-            "--sequential-items",
-            "2",
-            "--delay-ms",
-            "200",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    let records: Vec<Record> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let records = bench(&[
+        "gather",
+        "--items",
+        "40",
+        "--runs",
+        "1",
+        "--sequential-items",
+        "2",
+        "--delay-ms",
+        "200",
+    ]);
     let rust: Vec<&Record> = records
         .iter()
         .filter(|r| r.variant.starts_with("tokio-"))

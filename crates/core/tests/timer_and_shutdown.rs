@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use patterns_core::{Shutdown, Timer, timed};
+use patterns_core::{DropCounter, Shutdown, Timer, timed};
 use tokio::time::{Instant, sleep};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -81,14 +81,6 @@ async fn timer_reports_elapsed_through_tracing_on_drop() {
     );
 }
 
-/// Counts drops, so an aborted task proves its destructors ran.
-struct DropCounter(Arc<AtomicUsize>);
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn shutdown_waits_for_cooperative_tasks() {
     let shutdown = Shutdown::new();
@@ -111,10 +103,10 @@ async fn shutdown_waits_for_cooperative_tasks() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_aborts_stragglers_at_the_deadline() {
     let shutdown = Shutdown::new();
-    let dropped = Arc::new(AtomicUsize::new(0));
+    let dropped = DropCounter::new();
     let polite = shutdown.token();
     shutdown.spawn(async move { polite.cancelled().await });
-    let guard = DropCounter(dropped.clone());
+    let guard = dropped.guard();
     shutdown.spawn(async move {
         let _guard = guard;
         sleep(Duration::from_secs(3600)).await; // ignores the token
@@ -123,11 +115,7 @@ async fn shutdown_aborts_stragglers_at_the_deadline() {
     let report = shutdown.shutdown(Duration::from_secs(2)).await;
     assert_eq!(report.aborted, 1);
     assert_eq!(started.elapsed(), Duration::from_secs(2));
-    assert_eq!(
-        dropped.load(Ordering::SeqCst),
-        1,
-        "the aborted task's destructors ran"
-    );
+    assert_eq!(dropped.dropped(), 1, "the aborted task's destructors ran");
 }
 
 #[tokio::test]

@@ -1,8 +1,6 @@
 //! gather's semantics against the fixture server, under paused time: order, overlap seen
 //! from the server, bounds, fail-fast cancellation, and every error collected.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fixture_server::FixtureServer;
@@ -11,6 +9,7 @@ use gather::{
     Order, Report, fetch, fetch_bounded, fetch_join_all, fetch_join_set, fetch_sequential,
     fetch_try_join_all,
 };
+use patterns_core::DropCounter;
 use reqwest::Client;
 use tokio::time::Instant;
 
@@ -87,23 +86,15 @@ async fn buffered_keeps_input_order_and_buffer_unordered_does_not() {
     assert_eq!(indexes(&unordered), [3, 2, 1, 0]);
 }
 
-/// Counts drops, so a cancelled future proves it was dropped.
-struct DropCounter(Arc<AtomicUsize>);
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn try_join_all_drops_every_other_future_at_the_first_error() {
     let server = FixtureServer::start().await.unwrap();
     let client = Client::new();
-    let dropped = Arc::new(AtomicUsize::new(0));
+    let dropped = DropCounter::new();
     let mut urls = vec![server.url("/status/500")];
     urls.extend((0..5).map(|_| server.url("/delay/10000")));
     let futures = urls.iter().map(|url| {
-        let guard = DropCounter(dropped.clone());
+        let guard = dropped.guard();
         let client = &client;
         async move {
             let _guard = guard;
@@ -117,11 +108,7 @@ async fn try_join_all_drops_every_other_future_at_the_first_error() {
         started.elapsed() < Duration::from_secs(1),
         "it did not wait for the slow ones"
     );
-    assert_eq!(
-        dropped.load(Ordering::SeqCst),
-        6,
-        "every future was dropped"
-    );
+    assert_eq!(dropped.dropped(), 6, "every future was dropped");
 }
 
 #[tokio::test(start_paused = true)]
@@ -132,11 +119,8 @@ async fn try_join_all_cancels_the_requests_the_server_was_serving() {
     assert!(fetch_try_join_all(&Client::new(), &urls).await.is_err());
     // The five slow requests' connections close long before their ten seconds: only the
     // pooled connection of the finished request may stay open.
-    let mut open = server.open_connections();
-    tokio::time::timeout(Duration::from_secs(1), open.wait_for(|n| *n <= 1))
-        .await
-        .expect("the cancelled requests' connections close")
-        .unwrap();
+    let closed = server.connections_close_to(1, Duration::from_secs(1)).await;
+    assert!(closed, "the cancelled requests' connections close");
 }
 
 #[tokio::test]

@@ -9,11 +9,12 @@ use resources::{Connection, ScratchDir, contend, fetch_through_stack, process_fi
 
 /// Waits until the server has seen every connection close, failing the test otherwise.
 async fn all_closed(server: &FixtureServer) {
-    let mut open = server.open_connections();
-    tokio::time::timeout(Duration::from_secs(10), open.wait_for(|n| *n == 0))
-        .await
-        .expect("every connection closes")
-        .unwrap();
+    assert!(
+        server
+            .connections_close_to(0, Duration::from_secs(10))
+            .await,
+        "every connection closes"
+    );
 }
 
 #[tokio::test]

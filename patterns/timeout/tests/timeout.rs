@@ -1,11 +1,11 @@
 //! Time limits under paused time: the exact virtual instant each one fires, what happens
 //! to the work it cuts off, and how retries spend a budget.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use fixture_server::{Blackhole, FixtureServer};
+use patterns_core::DropCounter;
 use timeout::{
     Backoff, Deadline, HttpTimeouts, Outcome, RetryError, TimedOut, all_within, client,
     each_within, race, retry, wait_for,
@@ -15,17 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
-struct DropCounter(Arc<AtomicUsize>);
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn wait_for_fires_at_the_limit_and_drops_the_work() {
-    let dropped = Arc::new(AtomicUsize::new(0));
-    let guard = DropCounter(dropped.clone());
+    let dropped = DropCounter::new();
+    let guard = dropped.guard();
     let started = Instant::now();
     let result = wait_for(MS(1500), async move {
         let _guard = guard;
@@ -34,11 +27,7 @@ async fn wait_for_fires_at_the_limit_and_drops_the_work() {
     .await;
     assert_eq!(result, Err(TimedOut(MS(1500))));
     assert_eq!(started.elapsed(), MS(1500));
-    assert_eq!(
-        dropped.load(Ordering::SeqCst),
-        1,
-        "the timed-out future was dropped"
-    );
+    assert_eq!(dropped.dropped(), 1, "the timed-out future was dropped");
     assert_eq!(wait_for(MS(100), async { 7 }).await, Ok(7));
 }
 
