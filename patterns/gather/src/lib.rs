@@ -2,7 +2,7 @@
 //!
 //! | you want | use | results |
 //! |---|---|---|
-//! | a fixed set of futures | `tokio::join!` / `tokio::try_join!` | a tuple |
+//! | a fixed set of futures | [`tokio::try_join!`](user_and_posts) / `tokio::join!` | a tuple |
 //! | a dynamic set, every outcome (`return_exceptions=True`) | [`join_all`](fetch_join_all) | input order |
 //! | a dynamic set, stop at the first error | [`try_join_all`](fetch_try_join_all) | input order |
 //! | spawned tasks, results as they finish | [`JoinSet`](fetch_join_set) | completion order |
@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use fixture_server::api::{Post, User};
 use futures::future::{join_all, try_join_all};
 use futures::{StreamExt, stream};
 use reqwest::Client;
@@ -54,6 +55,40 @@ pub async fn fetch(client: &Client, url: &str) -> Result<usize, FetchError> {
     })
 }
 // ANCHOR_END: fetch
+
+// ANCHOR: try_join
+/// A user and their posts: two requests of different types at once. For a fixed set,
+/// `tokio::try_join!` returns a tuple, and the first error drops the other request.
+pub async fn user_and_posts(
+    client: &Client,
+    base_url: &str,
+    user_id: u32,
+) -> Result<(User, Vec<Post>), FetchError> {
+    let user = fetch_json(client, format!("{base_url}/users/{user_id}"));
+    let posts = fetch_json(client, format!("{base_url}/posts?user_id={user_id}"));
+    tokio::try_join!(user, posts)
+}
+
+/// GETs `url` and decodes its JSON body into `T`.
+pub async fn fetch_json<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    url: String,
+) -> Result<T, FetchError> {
+    let attempt = async {
+        client
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    };
+    attempt.await.map_err(|error: reqwest::Error| FetchError {
+        url,
+        error: error.without_url(),
+    })
+}
+// ANCHOR_END: try_join
 
 // ANCHOR: sequential
 /// One after another: the baseline the concurrent versions are measured against.

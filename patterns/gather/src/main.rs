@@ -65,6 +65,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .build()?;
     let n = urls.len();
 
+    let (user, posts) = gather::user_and_posts(&client, &fixture.base_url(), 1).await?;
+    println!(
+        "0. try_join!: {} and {} of their posts, fetched at once",
+        user.name,
+        posts.len()
+    );
+
     let (results, took) = timed("sequential", fetch_sequential(&client, &urls)).await;
     println!(
         "1. sequential: {} in {:.2} s",

@@ -151,3 +151,19 @@ async fn join_all_collects_every_error_with_its_url() {
         report.failed[2]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn try_join_fetches_a_fixed_set_of_different_types_at_once() {
+    let server = FixtureServer::start().await.unwrap();
+    let (user, posts) = gather::user_and_posts(&Client::new(), &server.base_url(), 2)
+        .await
+        .unwrap();
+    assert_eq!(user.name, "Grace Hopper");
+    assert_eq!(posts.len(), 10);
+    assert!(posts.iter().all(|p| p.user_id == 2));
+    let missing = gather::user_and_posts(&Client::new(), &server.base_url(), 99)
+        .await
+        .unwrap_err();
+    assert!(missing.url.ends_with("/users/99"), "{missing}");
+    assert_eq!(missing.error.status().map(|s| s.as_u16()), Some(404));
+}
