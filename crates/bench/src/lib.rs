@@ -37,6 +37,9 @@ pub struct Record {
     /// The most requests the server saw in flight at once during the runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<u64>,
+    /// The process's peak resident memory during the runs, in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
 }
 
 /// The allocator this binary was built with.
@@ -63,6 +66,7 @@ impl Record {
             allocator: Some(ALLOCATOR.to_owned()),
             ideal_secs: None,
             max_in_flight: None,
+            peak_rss_mib: None,
         }
     }
 
@@ -169,4 +173,18 @@ pub fn compare(rust: &[Record], python: Option<&[Record]>) {
         }
         eprintln!("{line}");
     }
+}
+
+/// The process's peak resident memory since start or the last [`reset_peak_rss`], in MiB
+/// (Linux: `VmHWM` of `/proc/self/status`; `None` elsewhere).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Starts a new peak-memory measurement (Linux: writes 5 to `/proc/self/clear_refs`).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }

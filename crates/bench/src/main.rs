@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p bench -- spawn            # 100,000 no-op tasks
 //! cargo run --release -p bench -- gather           # 1,000 concurrent GETs of /delay/50
+//! cargo run --release -p bench -- queue            # 1,000,000 items, 4 producers, 4 consumers
 //! cargo run --release -p bench -- spawn --items 1000 --runs 3 --no-python
 //! ```
 //!
@@ -11,6 +12,7 @@
 //! stderr: how each Rust variant compares with Python.
 
 mod gather;
+mod queue;
 mod spawn;
 
 use std::process::ExitCode;
@@ -38,6 +40,8 @@ enum Workload {
     /// Concurrent GETs of the fixture's /delay/{ms} (join_all, JoinSet, buffer_unordered,
     /// sequential; Python aiohttp + gather).
     Gather(#[command(flatten)] gather::GatherArgs),
+    /// Items through a bounded MPMC queue (the queue pattern, raw channels; Python asyncio.Queue).
+    Queue(#[command(flatten)] queue::QueueArgs),
 }
 
 /// What every workload takes.
@@ -63,5 +67,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.workload {
         Workload::Spawn(common) => spawn::run(&common),
         Workload::Gather(args) => gather::run(&args),
+        Workload::Queue(args) => queue::run(&args),
     }
 }

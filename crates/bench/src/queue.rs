@@ -1,0 +1,230 @@
+//! `queue`: items through a bounded MPMC queue, 4 producers and 4 consumers by default.
+//! The pattern (`queue::run`: join accounting, stop signals, failure reports) against the
+//! raw channels it is built on, and Python's `asyncio.Queue` with `task_done`, in one run.
+//! Each record carries the peak memory of its runs: with a bounded queue it must stay flat
+//! as the item count grows (`--items 10000000`).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use bench::{Record, compare, measure, peak_rss_mib, reset_peak_rss, run_python};
+use queue::{Plan, Stop};
+
+use crate::Common;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct QueueArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Producer tasks.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    producers: u16,
+    /// Consumer tasks.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    consumers: u16,
+    /// Queue capacity.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    capacity: u32,
+}
+
+pub(crate) fn run(args: &QueueArgs) -> anyhow::Result<()> {
+    let items = args.common.items.unwrap_or(1_000_000);
+    let (producers, consumers) = (usize::from(args.producers), usize::from(args.consumers));
+    let per = items / producers as u64;
+    let n = per * producers as u64; // what is actually moved
+    let plan = Plan {
+        producers,
+        consumers,
+        capacity: args.capacity as usize,
+        items_per_producer: per,
+    };
+    let expected = n * (n.saturating_sub(1)) / 2;
+    let check = move |sum: u64| {
+        anyhow::ensure!(sum == expected, "items lost or doubled");
+        Ok(())
+    };
+    let runtimes = [
+        (
+            "current_thread",
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+        ),
+        (
+            "multi_thread",
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?,
+        ),
+    ];
+    let mut records = Vec::new();
+    for (name, runtime) in &runtimes {
+        let mut variants: Vec<(
+            &str,
+            Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = u64>>>>,
+        )> = vec![
+            (
+                "tokio-queue-pattern",
+                Box::new(move || Box::pin(pattern(plan))),
+            ),
+            ("raw-flume", Box::new(move || Box::pin(raw_flume(plan)))),
+        ];
+        if *name == "current_thread" {
+            variants.push((
+                "raw-async-channel",
+                Box::new(move || Box::pin(raw_async_channel(plan))),
+            ));
+            variants.push((
+                "tokio-mpsc-shared-receiver",
+                Box::new(move || Box::pin(tokio_mpsc_shared(plan))),
+            ));
+        }
+        for (variant, make) in variants {
+            reset_peak_rss();
+            let mut durations = measure(runtime, args.common.runs, || make(), check)?;
+            let mut record = Record::from_runs("queue", variant, n, &mut durations).on(name);
+            record.peak_rss_mib = peak_rss_mib();
+            record.emit()?;
+            records.push(record);
+        }
+    }
+    let python = if args.common.no_python {
+        None
+    } else {
+        let extra = [
+            "--producers",
+            &args.producers.to_string(),
+            "--consumers",
+            &args.consumers.to_string(),
+            "--capacity",
+            &args.capacity.to_string(),
+        ]
+        .map(str::to_owned);
+        run_python(
+            "patterns/queue/python/bench_queue.py".as_ref(),
+            n,
+            args.common.runs,
+            &extra,
+        )
+        .context("python queue")?
+    };
+    for record in python.iter().flatten() {
+        record.emit()?;
+    }
+    compare(&records, python.as_deref());
+    Ok(())
+}
+
+// ANCHOR: bench_pattern
+/// The pattern as a service would use it: `queue::run` with a trivial `process`.
+async fn pattern(plan: Plan) -> u64 {
+    let per = plan.items_per_producer;
+    let make = move |producer: usize, i: u64| producer as u64 * per + i;
+    let process = |item: u64| async move { Ok::<u64, (u64, Infallible)>(item) };
+    let outcome = queue::run(plan, make, process, &Stop::new())
+        .await
+        .expect("no task panics");
+    outcome.tally.checksum
+}
+// ANCHOR_END: bench_pattern
+
+/// The channel alone, no accounting: the floor the pattern is measured against.
+async fn raw_flume(plan: Plan) -> u64 {
+    let (tx, rx) = flume::bounded::<u64>(plan.capacity);
+    let per = plan.items_per_producer;
+    let mut producers = tokio::task::JoinSet::new();
+    for p in 0..plan.producers as u64 {
+        let tx = tx.clone();
+        producers.spawn(async move {
+            for i in 0..per {
+                tx.send_async(p * per + i).await.expect("receivers alive");
+            }
+        });
+    }
+    drop(tx);
+    let mut consumers = tokio::task::JoinSet::new();
+    for _ in 0..plan.consumers {
+        let rx = rx.clone();
+        consumers.spawn(async move {
+            let mut sum = 0u64;
+            while let Ok(v) = rx.recv_async().await {
+                sum = sum.wrapping_add(v);
+            }
+            sum
+        });
+    }
+    producers.join_all().await;
+    consumers
+        .join_all()
+        .await
+        .into_iter()
+        .fold(0, u64::wrapping_add)
+}
+
+async fn raw_async_channel(plan: Plan) -> u64 {
+    let (tx, rx) = async_channel::bounded::<u64>(plan.capacity);
+    let per = plan.items_per_producer;
+    let mut producers = tokio::task::JoinSet::new();
+    for p in 0..plan.producers as u64 {
+        let tx = tx.clone();
+        producers.spawn(async move {
+            for i in 0..per {
+                tx.send(p * per + i).await.expect("receivers alive");
+            }
+        });
+    }
+    drop(tx);
+    let mut consumers = tokio::task::JoinSet::new();
+    for _ in 0..plan.consumers {
+        let rx = rx.clone();
+        consumers.spawn(async move {
+            let mut sum = 0u64;
+            while let Ok(v) = rx.recv().await {
+                sum = sum.wrapping_add(v);
+            }
+            sum
+        });
+    }
+    producers.join_all().await;
+    consumers
+        .join_all()
+        .await
+        .into_iter()
+        .fold(0, u64::wrapping_add)
+}
+
+/// Tokio's mpsc has one receiver: the consumers share it behind a lock.
+async fn tokio_mpsc_shared(plan: Plan) -> u64 {
+    let (tx, rx) = tokio::sync::mpsc::channel::<u64>(plan.capacity);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let per = plan.items_per_producer;
+    let mut producers = tokio::task::JoinSet::new();
+    for p in 0..plan.producers as u64 {
+        let tx = tx.clone();
+        producers.spawn(async move {
+            for i in 0..per {
+                tx.send(p * per + i).await.expect("receiver alive");
+            }
+        });
+    }
+    drop(tx);
+    let mut consumers = tokio::task::JoinSet::new();
+    for _ in 0..plan.consumers {
+        let rx = rx.clone();
+        consumers.spawn(async move {
+            let mut sum = 0u64;
+            while let Some(v) = rx.lock().await.recv().await {
+                sum = sum.wrapping_add(v);
+            }
+            sum
+        });
+    }
+    producers.join_all().await;
+    consumers
+        .join_all()
+        .await
+        .into_iter()
+        .fold(0, u64::wrapping_add)
+}

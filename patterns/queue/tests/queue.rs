@@ -1,0 +1,192 @@
+//! The queue loses nothing and doubles nothing, holds producers back when full, drains or
+//! sets aside on shutdown, reports failures, and join() waits for processing.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use queue::{Outcome, Plan, Stop, consume, run, work_queue};
+use tokio::time::{Instant, sleep, timeout};
+
+/// Items are their own ids: producer p makes p * per + i.
+fn id(per: u64) -> impl Fn(usize, u64) -> u64 + Clone + Send + 'static {
+    move |producer, i| producer as u64 * per + i
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_item_is_processed_exactly_once_for_any_shape() {
+    for (producers, consumers) in [(1, 1), (4, 4), (3, 7), (8, 2)] {
+        let per = 5_000;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let process = move |item: u64| {
+            let record = record.clone();
+            async move {
+                record.lock().unwrap().push(item);
+                Ok::<u64, (u64, ())>(item)
+            }
+        };
+        let plan = Plan {
+            producers,
+            consumers,
+            capacity: 64,
+            items_per_producer: per,
+        };
+        let outcome = run(plan, id(per), process, &Stop::new()).await.unwrap();
+        let n = producers as u64 * per;
+        assert_eq!((outcome.produced, outcome.tally.processed), (n, n));
+        assert_eq!(outcome.tally.checksum, n * (n - 1) / 2, "checksum");
+        let mut ids = seen.lock().unwrap().clone();
+        ids.sort_unstable();
+        assert_eq!(
+            ids,
+            (0..n).collect::<Vec<_>>(),
+            "{producers}x{consumers}: each id once"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_queue_holds_the_producer_back_and_never_grows() {
+    let (producer, consumer, progress) = work_queue::<u64>(8);
+    let filler = tokio::spawn(async move {
+        for i in 0..100 {
+            producer.put(i).await.unwrap();
+        }
+    });
+    // With nobody consuming, the producer cannot finish: it waits on the ninth put.
+    let mut filler = filler;
+    let blocked = timeout(Duration::from_secs(60), &mut filler).await.is_err();
+    assert!(blocked, "the producer should be blocked by the full queue");
+    assert_eq!(
+        (consumer.len(), progress.put()),
+        (8, 9),
+        "8 queued, 1 waiting to be put"
+    );
+    let mut largest = 0;
+    let mut received = 0;
+    while let Some(_item) = consumer.get().await {
+        largest = largest.max(consumer.len());
+        received += 1;
+        consumer.done();
+    }
+    assert_eq!(received, 100);
+    assert!(largest <= 8, "the queue held {largest} items");
+    filler.await.unwrap();
+}
+
+/// Processing that takes 10 ms per item and fails where `fails` says.
+fn slow_process(
+    fails: fn(u64) -> bool,
+) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = Result<u64, (u64, String)>> + Send>>
++ Clone
++ Send
++ 'static {
+    move |item| {
+        Box::pin(async move {
+            sleep(Duration::from_millis(10)).await;
+            if fails(item) {
+                Err((item, format!("item {item} is cursed")))
+            } else {
+                Ok(item)
+            }
+        })
+    }
+}
+
+async fn stopped_run(stop_with: fn(&Stop)) -> Outcome<u64, String> {
+    let stop = Stop::new();
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        sleep(Duration::from_millis(500)).await;
+        stop_with(&signal);
+    });
+    let plan = Plan {
+        producers: 2,
+        consumers: 2,
+        capacity: 16,
+        items_per_producer: 10_000,
+    };
+    run(plan, id(10_000), slow_process(|_| false), &stop)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_drain_stops_the_producers_and_processes_everything_queued() {
+    let outcome = stopped_run(Stop::drain).await;
+    assert!(outcome.produced < 20_000, "producers stopped early");
+    assert_eq!(
+        outcome.tally.processed, outcome.produced,
+        "everything put was processed"
+    );
+    assert!(outcome.tally.unprocessed.is_empty());
+    assert!(outcome.nothing_lost());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_abort_sets_the_rest_aside_and_reports_it() {
+    let outcome = stopped_run(Stop::abort).await;
+    assert!(
+        !outcome.tally.unprocessed.is_empty(),
+        "the queued items were set aside"
+    );
+    assert!(outcome.tally.processed < outcome.produced);
+    assert!(
+        outcome.nothing_lost(),
+        "{} produced, {} accounted",
+        outcome.produced,
+        outcome.tally.accounted()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_items_are_reported_with_their_error_and_the_rest_go_on() {
+    let plan = Plan {
+        producers: 2,
+        consumers: 3,
+        capacity: 8,
+        items_per_producer: 50,
+    };
+    let outcome = run(
+        plan,
+        id(50),
+        slow_process(|item| item % 7 == 0),
+        &Stop::new(),
+    )
+    .await
+    .unwrap();
+    let mut failed: Vec<u64> = outcome.tally.failed.iter().map(|(item, _)| *item).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, (0..100).filter(|i| i % 7 == 0).collect::<Vec<_>>());
+    assert!(
+        outcome
+            .tally
+            .failed
+            .iter()
+            .all(|(item, error)| *error == format!("item {item} is cursed"))
+    );
+    assert_eq!(outcome.tally.processed, 100 - failed.len() as u64);
+    assert!(outcome.nothing_lost());
+}
+
+#[tokio::test(start_paused = true)]
+async fn join_waits_until_items_are_processed_not_just_received() {
+    let (producer, consumer, progress) = work_queue::<u64>(4);
+    let worker = tokio::spawn(async move {
+        let slow = |item| async move {
+            sleep(Duration::from_secs(1)).await;
+            Ok::<u64, (u64, ())>(item)
+        };
+        consume(consumer, slow, &Stop::new()).await
+    });
+    let started = Instant::now();
+    for i in 0..3 {
+        producer.put(i).await.unwrap();
+    }
+    progress.join().await;
+    // One consumer, one second per item: all three processed, not merely taken.
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+    assert_eq!(progress.finished(), 3);
+    drop(producer);
+    assert_eq!(worker.await.unwrap().processed, 3);
+}
