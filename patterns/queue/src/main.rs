@@ -1,0 +1,162 @@
+//! Demo: producers and consumers on a bounded queue, then a drained and an aborted run.
+//!
+//! ```text
+//! cargo run -p queue
+//! cargo run -p queue -- --producers 4 --consumers 2 --items 50 --capacity 3 --fail-every 5
+//! cargo run -p queue -- --until-ctrl-c            # Ctrl-C drains the queue
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use patterns_core::app;
+use queue::{Outcome, Plan, Stop, consume, produce, run, work_queue};
+use tokio::time::{Instant, sleep};
+
+/// Show a bounded producer/consumer queue: join, failures, drain and abort.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Producer tasks.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    producers: u16,
+    /// Consumer tasks.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    consumers: u16,
+    /// Items each producer makes.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    items: u64,
+    /// Queue capacity (asyncio.Queue's maxsize).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    capacity: u32,
+    /// Simulated work per item, in milliseconds.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    work_ms: u64,
+    /// Every Nth item fails (0: none).
+    #[arg(long, default_value_t = 7)]
+    fail_every: u64,
+    /// Run the drain demo until Ctrl-C instead of for 100 ms.
+    #[arg(long)]
+    until_ctrl_c: bool,
+}
+
+/// An item: which producer made it, and its number there.
+type Item = (usize, u64);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    app::init_tracing();
+    app::exit_code(run_demo(Args::parse()).await)
+}
+
+async fn run_demo(args: Args) -> anyhow::Result<()> {
+    let work = Duration::from_millis(args.work_ms);
+    let fail_every = args.fail_every;
+    let process = move |item: Item| async move {
+        sleep(work).await; // the work of the tutorial's consumer
+        if fail_every > 0 && (item.1 + 1) % fail_every == 0 {
+            Err((
+                item,
+                format!("item {}-{} could not be processed", item.0, item.1),
+            ))
+        } else {
+            Ok(item.1)
+        }
+    };
+
+    // ANCHOR: demo_join
+    let (producer, consumer, progress) = work_queue::<Item>(args.capacity as usize);
+    let stop = Stop::new();
+    let mut consumers = tokio::task::JoinSet::new();
+    for _ in 0..args.consumers {
+        let (consumer, stop) = (consumer.clone(), stop.clone());
+        consumers.spawn(async move { consume(consumer, process, &stop).await });
+    }
+    let started = Instant::now();
+    let mut producers = tokio::task::JoinSet::new();
+    for p in 0..usize::from(args.producers) {
+        let (producer, stop, items) = (producer.clone(), stop.clone(), args.items);
+        producers.spawn(async move { produce(producer, items, |i| (p, i), &stop).await });
+    }
+    let produced: u64 = producers.join_all().await.into_iter().sum();
+    progress.join().await; // every item processed, not only taken
+    let joined_after = started.elapsed();
+    drop(producer); // closing the queue ends the consumers: no None sentinels
+    // ANCHOR_END: demo_join
+    let mut outcome = Outcome {
+        produced,
+        tally: Default::default(),
+    };
+    while let Some(tally) = consumers.join_next().await {
+        outcome.tally.merge(tally?);
+    }
+    println!(
+        "1. join returned after {:.2} s: produced {}, processed {}, failed {}",
+        joined_after.as_secs_f64(),
+        outcome.produced,
+        outcome.tally.processed,
+        outcome.tally.failed.len()
+    );
+    for (_, error) in &outcome.tally.failed {
+        println!("   failed: {error}");
+    }
+
+    let plan = Plan {
+        producers: args.producers.into(),
+        consumers: args.consumers.into(),
+        capacity: args.capacity as usize,
+        items_per_producer: 1_000_000,
+    };
+    let drained = stopped(plan, process, Stop::drain, args.until_ctrl_c).await?;
+    println!(
+        "2. drained on stop: produced {}, processed {}, failed {}, left unprocessed {}: nothing lost: {}",
+        drained.produced,
+        drained.tally.processed,
+        drained.tally.failed.len(),
+        drained.tally.unprocessed.len(),
+        drained.nothing_lost()
+    );
+    let aborted = stopped(plan, process, Stop::abort, false).await?;
+    let first: Vec<String> = aborted
+        .tally
+        .unprocessed
+        .iter()
+        .take(5)
+        .map(|(p, i)| format!("{p}-{i}"))
+        .collect();
+    println!(
+        "3. aborted: produced {}, processed {}, failed {}, left unprocessed {} (first: {}): nothing lost: {}",
+        aborted.produced,
+        aborted.tally.processed,
+        aborted.tally.failed.len(),
+        aborted.tally.unprocessed.len(),
+        first.join(", "),
+        aborted.nothing_lost()
+    );
+    Ok(())
+}
+
+/// Runs `plan` until 100 ms have passed (or Ctrl-C), then stops it with `how`.
+async fn stopped<Fut>(
+    plan: Plan,
+    process: impl Fn(Item) -> Fut + Clone + Send + 'static,
+    how: fn(&Stop),
+    until_ctrl_c: bool,
+) -> anyhow::Result<Outcome<Item, String>>
+where
+    Fut: Future<Output = Result<u64, (Item, String)>> + Send,
+{
+    let stop = Stop::new();
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        if until_ctrl_c {
+            println!("   running: press Ctrl-C to drain");
+            let _ = tokio::signal::ctrl_c().await;
+        } else {
+            sleep(Duration::from_millis(100)).await;
+        }
+        how(&signal);
+    });
+    Ok(run(plan, |p, i| (p, i), process, &stop).await?)
+}
