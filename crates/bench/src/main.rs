@@ -4,6 +4,7 @@
 //! cargo run --release -p bench -- spawn            # 100,000 no-op tasks
 //! cargo run --release -p bench -- gather           # 1,000 concurrent GETs of /delay/50
 //! cargo run --release -p bench -- queue            # 1,000,000 items, 4 producers, 4 consumers
+//! cargo run --release -p bench -- lock             # 8 workers x 100,000 increments
 //! cargo run --release -p bench -- spawn --items 1000 --runs 3 --no-python
 //! ```
 //!
@@ -12,6 +13,7 @@
 //! stderr: how each Rust variant compares with Python.
 
 mod gather;
+mod lock;
 mod queue;
 mod spawn;
 
@@ -42,6 +44,9 @@ enum Workload {
     Gather(#[command(flatten)] gather::GatherArgs),
     /// Items through a bounded MPMC queue (the queue pattern, raw channels; Python asyncio.Queue).
     Queue(#[command(flatten)] queue::QueueArgs),
+    /// Increments of one shared counter from many tasks (tokio and std Mutex, atomic, actor,
+    /// RwLock; Python asyncio.Lock).
+    Lock(#[command(flatten)] lock::LockArgs),
 }
 
 /// What every workload takes.
@@ -68,5 +73,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Workload::Spawn(common) => spawn::run(&common),
         Workload::Gather(args) => gather::run(&args),
         Workload::Queue(args) => queue::run(&args),
+        Workload::Lock(args) => lock::run(&args),
     }
 }
