@@ -113,11 +113,11 @@ impl TokioMutexCounter {
 
 impl Counter for TokioMutexCounter {
     async fn increment(&self) {
-        if self.fast_path {
-            if let Ok(mut value) = self.value.try_lock() {
-                *value += 1;
-                return;
-            }
+        if self.fast_path
+            && let Ok(mut value) = self.value.try_lock()
+        {
+            *value += 1;
+            return;
         }
         *self.value.lock().await += 1;
     }
