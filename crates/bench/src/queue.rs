@@ -61,33 +61,34 @@ pub(crate) fn run(args: &QueueArgs) -> anyhow::Result<()> {
     ];
     let mut records = Vec::new();
     for (name, runtime) in &runtimes {
-        let mut variants: Vec<(
-            &str,
-            Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = u64>>>>,
-        )> = vec![
-            (
-                "tokio-queue-pattern",
-                Box::new(move || Box::pin(pattern(plan))),
-            ),
-            ("raw-flume", Box::new(move || Box::pin(raw_flume(plan)))),
-        ];
-        if *name == "current_thread" {
-            variants.push((
-                "raw-async-channel",
-                Box::new(move || Box::pin(raw_async_channel(plan))),
-            ));
-            variants.push((
-                "tokio-mpsc-shared-receiver",
-                Box::new(move || Box::pin(tokio_mpsc_shared(plan))),
-            ));
-        }
-        for (variant, make) in variants {
-            reset_peak_rss();
-            let mut durations = measure(runtime, args.common.runs, || make(), check)?;
+        let runs = args.common.runs;
+        let mut keep = |variant: &str, durations: anyhow::Result<Vec<std::time::Duration>>| {
+            let mut durations = durations?;
             let mut record = Record::from_runs("queue", variant, n, &mut durations).on(name);
             record.peak_rss_mib = peak_rss_mib();
             record.emit()?;
             records.push(record);
+            reset_peak_rss();
+            anyhow::Ok(())
+        };
+        reset_peak_rss();
+        keep(
+            "tokio-queue-pattern",
+            measure(runtime, runs, || pattern(plan), check),
+        )?;
+        keep(
+            "raw-flume",
+            measure(runtime, runs, || raw_flume(plan), check),
+        )?;
+        if *name == "current_thread" {
+            keep(
+                "raw-async-channel",
+                measure(runtime, runs, || raw_async_channel(plan), check),
+            )?;
+            keep(
+                "tokio-mpsc-shared-receiver",
+                measure(runtime, runs, || tokio_mpsc_shared(plan), check),
+            )?;
         }
     }
     let python = if args.common.no_python {
