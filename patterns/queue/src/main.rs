@@ -55,7 +55,7 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
     let fail_every = args.fail_every;
     let process = move |item: Item| async move {
         sleep(work).await; // the work of the tutorial's consumer
-        if fail_every > 0 && (item.1 + 1) % fail_every == 0 {
+        if fail_every > 0 && (item.1 + 1).is_multiple_of(fail_every) {
             Err((
                 item,
                 format!("item {}-{} could not be processed", item.0, item.1),

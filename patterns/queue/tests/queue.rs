@@ -74,13 +74,11 @@ async fn a_full_queue_holds_the_producer_back_and_never_grows() {
     filler.await.unwrap();
 }
 
+/// What `slow_process` returns for one item.
+type Processing = std::pin::Pin<Box<dyn Future<Output = Result<u64, (u64, String)>> + Send>>;
+
 /// Processing that takes 10 ms per item and fails where `fails` says.
-fn slow_process(
-    fails: fn(u64) -> bool,
-) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = Result<u64, (u64, String)>> + Send>>
-+ Clone
-+ Send
-+ 'static {
+fn slow_process(fails: fn(u64) -> bool) -> impl Fn(u64) -> Processing + Clone + Send + 'static {
     move |item| {
         Box::pin(async move {
             sleep(Duration::from_millis(10)).await;
