@@ -90,3 +90,35 @@ fn gather_workload_reports_the_servers_max_in_flight_for_every_variant() {
         assert_eq!(python, 3, "{records:?}");
     }
 }
+
+#[test]
+fn the_flow_control_workloads_print_their_rust_and_python_records() {
+    let with_python = require("Python in the bench", Python::find()).is_some();
+    let runs: [(&[&str], usize); 3] = [
+        (
+            &["rate", "--items", "20", "--runs", "1", "--delay-ms", "5"],
+            2,
+        ),
+        (&["queue", "--items", "4000", "--runs", "1"], 6),
+        (&["lock", "--items", "800", "--runs", "1"], 12),
+    ];
+    for (args, rust_variants) in runs {
+        let records = bench(args);
+        let rust = records
+            .iter()
+            .filter(|r| !r.variant.starts_with("python-"))
+            .count();
+        assert_eq!(rust, rust_variants, "{args:?}: {records:?}");
+        assert!(
+            records
+                .iter()
+                .all(|r| r.workload == args[0] && r.per_sec > 0.0)
+        );
+        if with_python {
+            assert!(
+                records.iter().any(|r| r.variant.starts_with("python-")),
+                "{args:?}"
+            );
+        }
+    }
+}

@@ -38,7 +38,7 @@ pub(crate) struct GatherArgs {
     server_workers: u16,
 }
 
-type Results = Vec<Result<usize, FetchError>>;
+pub(crate) type Results = Vec<Result<usize, FetchError>>;
 
 pub(crate) fn run(args: &GatherArgs) -> anyhow::Result<()> {
     let items = args.common.items.unwrap_or(1000);
@@ -125,7 +125,9 @@ pub(crate) fn run(args: &GatherArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn client_runtime(workers: u16) -> std::io::Result<(tokio::runtime::Runtime, &'static str)> {
+pub(crate) fn client_runtime(
+    workers: u16,
+) -> std::io::Result<(tokio::runtime::Runtime, &'static str)> {
     Ok(match workers {
         0 => (
             tokio::runtime::Builder::new_current_thread()
@@ -145,7 +147,7 @@ fn client_runtime(workers: u16) -> std::io::Result<(tokio::runtime::Runtime, &'s
 
 /// Each run gets a fresh client (an empty pool), built before the clock starts, as Python
 /// builds its session before its clock.
-fn fresh<'a>(
+pub(crate) fn fresh<'a>(
     urls: &'a [String],
     body: impl AsyncFn(&Client, &[String]) -> Results + Copy + 'a,
 ) -> impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = Results> + 'a>> {
@@ -164,11 +166,11 @@ fn reuse<'a>(
     move || Box::pin(async move { body(client, urls).await })
 }
 
-fn indexed(results: Vec<(usize, Result<usize, FetchError>)>) -> Results {
+pub(crate) fn indexed(results: Vec<(usize, Result<usize, FetchError>)>) -> Results {
     results.into_iter().map(|(_, result)| result).collect()
 }
 
-fn all_ok(results: Results) -> anyhow::Result<()> {
+pub(crate) fn all_ok(results: Results) -> anyhow::Result<()> {
     for result in results {
         result?;
     }

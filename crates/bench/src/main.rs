@@ -5,6 +5,7 @@
 //! cargo run --release -p bench -- gather           # 1,000 concurrent GETs of /delay/50
 //! cargo run --release -p bench -- queue            # 1,000,000 items, 4 producers, 4 consumers
 //! cargo run --release -p bench -- lock             # 8 workers x 100,000 increments
+//! cargo run --release -p bench -- rate             # 200 GETs of /delay/20, 10 in flight
 //! cargo run --release -p bench -- spawn --items 1000 --runs 3 --no-python
 //! ```
 //!
@@ -15,6 +16,7 @@
 mod gather;
 mod lock;
 mod queue;
+mod rate;
 mod spawn;
 
 use std::process::ExitCode;
@@ -47,6 +49,8 @@ enum Workload {
     /// Increments of one shared counter from many tasks (tokio and std Mutex, atomic, actor,
     /// RwLock; Python asyncio.Lock).
     Lock(#[command(flatten)] lock::LockArgs),
+    /// Requests bounded to C in flight (tokio Semaphore, buffer_unordered; Python Semaphore).
+    Rate(#[command(flatten)] rate::RateArgs),
 }
 
 /// What every workload takes.
@@ -74,5 +78,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Workload::Gather(args) => gather::run(&args),
         Workload::Queue(args) => queue::run(&args),
         Workload::Lock(args) => lock::run(&args),
+        Workload::Rate(args) => rate::run(&args),
     }
 }
