@@ -97,7 +97,7 @@ fn the_flow_control_workloads_print_their_rust_and_python_records() {
     let runs: [(&[&str], usize); 3] = [
         (
             &["rate", "--items", "20", "--runs", "1", "--delay-ms", "5"],
-            2,
+            3,
         ),
         (&["queue", "--items", "4000", "--runs", "1"], 6),
         (&["lock", "--items", "800", "--runs", "1"], 12),

@@ -2,6 +2,8 @@
 //! the ideal (N / C waves of one delay), with the server's max in flight, and Python's
 //! `asyncio.Semaphore` + `gather` in the same run.
 
+use std::num::NonZeroU32;
+
 use anyhow::Context as _;
 use bench::{Record, compare, measure, run_python};
 use fixture_server::{FixtureConfig, OwnedFixture};
@@ -57,6 +59,18 @@ pub(crate) fn run(args: &RateArgs) -> anyhow::Result<()> {
     keep(
         "tokio-buffer_unordered",
         measure(&runtime, runs, fresh(&urls, window), all_ok)?,
+    )?;
+    // What governor costs: a limit far above what the run reaches, so it never waits.
+    let never_binds = rate_limit::RateLimit::new(
+        NonZeroU32::new(1_000_000).expect("non-zero"),
+        NonZeroU32::new(1_000).expect("non-zero"),
+    );
+    let governed = async |c: &reqwest::Client, u: &[String]| {
+        rate_limit::fetch_at_rate(c, u, &never_binds, concurrency).await
+    };
+    keep(
+        "tokio-buffered+governor",
+        measure(&runtime, runs, fresh(&urls, governed), all_ok)?,
     )?;
 
     let python = if args.common.no_python {

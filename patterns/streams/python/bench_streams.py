@@ -1,0 +1,86 @@
+"""The streams benchmark's Python side: every item of the paginated collection, through an
+async generator one page at a time, and with pages fetched concurrently.
+
+Run: python patterns/streams/python/bench_streams.py --url http://127.0.0.1:8080 --items 1000
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import time
+
+import aiohttp
+
+
+async def page(session, base, number, per_page, delay_ms):
+    params = {"page": number, "per_page": per_page, "delay_ms": delay_ms}
+    async with session.get(f"{base}/items", params=params) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+# ANCHOR: bench
+async def sequential(session, base, per_page, delay_ms):
+    number = 1
+    while number is not None:
+        body = await page(session, base, number, per_page, delay_ms)
+        for item in body["items"]:
+            yield item
+        number = body["next_page"]
+
+
+async def concurrent(session, base, per_page, delay_ms, in_flight):
+    first = await page(session, base, 1, per_page, delay_ms)
+    semaphore = asyncio.Semaphore(in_flight)
+
+    async def bounded(number):
+        async with semaphore:
+            return await page(session, base, number, per_page, delay_ms)
+
+    rest = [asyncio.create_task(bounded(n)) for n in range(2, first["total_pages"] + 1)]
+    for body in [first] + [await task for task in rest]:  # in order
+        for item in body["items"]:
+            yield item
+# ANCHOR_END: bench
+
+
+async def run(variant, base, per_page, delay_ms, in_flight):
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        if variant == "sequential":
+            count = sum([1 async for _ in sequential(session, base, per_page, delay_ms)])
+        else:
+            count = sum([1 async for _ in concurrent(session, base, per_page, delay_ms, in_flight)])
+        return count, time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--per-page", type=int, default=10)
+    parser.add_argument("--delay-ms", type=int, default=5)
+    parser.add_argument("--in-flight", type=int, default=8)
+    args = parser.parse_args()
+    if not args.url:
+        parser.error("no --url and no FIXTURE_URL")
+    base = args.url.rstrip("/")
+    for variant in ("sequential", "concurrent"):
+        durations = []
+        for _ in range(args.runs + 1):
+            count, secs = asyncio.run(run(variant, base, args.per_page, args.delay_ms, args.in_flight))
+            assert count == args.items, f"{count} items, expected {args.items}"
+            durations.append(secs)
+        secs = statistics.median_low(durations[1:])
+        print(json.dumps({
+            "workload": "streams", "variant": f"python-async-generator-{variant}", "items": args.items,
+            "secs": secs, "per_sec": args.items / secs, "runs": args.runs, "runtime": "asyncio",
+            "allocator": "pymalloc",
+        }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Async iterators and generators: the Python side of patterns/streams.
+
+Needs the fixture server: `cargo run -p fixture-server`, then pass --url or set FIXTURE_URL.
+Run: python patterns/streams/python/streams.py --url http://127.0.0.1:8080
+"""
+
+import argparse
+import asyncio
+import os
+import time
+
+import aiohttp
+
+
+# ANCHOR: generator
+async def async_range(start, end, delay):
+    for i in range(start, end):
+        await asyncio.sleep(delay)
+        yield i
+# ANCHOR_END: generator
+
+
+# ANCHOR: class
+class AsyncRange:
+    def __init__(self, start, end, delay):
+        self.next, self.end, self.delay = start, end, delay
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.next >= self.end:
+            raise StopAsyncIteration
+        await asyncio.sleep(self.delay)
+        self.next += 1
+        return self.next - 1
+# ANCHOR_END: class
+
+
+# ANCHOR: pages
+async def items(session, base_url, per_page, requests):
+    page = 1
+    while page is not None:
+        requests.append(page)  # counted, to show the laziness
+        async with session.get(f"{base_url}/items", params={"page": page, "per_page": per_page}) as response:
+            response.raise_for_status()
+            body = await response.json()
+        for item in body["items"]:
+            yield item
+        page = body["next_page"]
+# ANCHOR_END: pages
+
+
+async def main(args):
+    n, delay = args.count, args.delay_ms / 1000
+    started = time.perf_counter()
+    values = [i async for i in async_range(0, n, delay)]
+    print(f"1. async generator: {values} in {time.perf_counter() - started:.2f} s")
+    values = []
+    async for value in AsyncRange(0, n, delay):  # until __anext__ raises StopAsyncIteration
+        values.append(value)
+    print(f"2. __aiter__/__anext__ class, ended by StopAsyncIteration: {values}")
+    it = aiter(async_range(0, n, 0))
+    print(f"3. aiter/anext: first {await anext(it)}, second {await anext(it)}")
+
+    base = args.url.rstrip("/")
+    async with aiohttp.ClientSession() as session:
+        requests = []
+        stream = items(session, base, args.per_page, requests)
+        print(f"4. the page generator is lazy: {len(requests)} requests before the first item")
+        listed = [item async for item in stream]
+        print(f"   {len(listed)} items over {len(requests)} pages, one page at a time")
+        requests = []
+        first = []
+        stream = items(session, base, args.per_page, requests)
+        async for item in stream:
+            first.append(item)
+            if len(first) == 3:
+                break
+        await stream.aclose()  # an abandoned generator should be closed
+        print(f"   the first 3 items took {len(requests)} page request")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
+    parser.add_argument("--count", type=int, default=5)
+    parser.add_argument("--delay-ms", type=int, default=100)
+    parser.add_argument("--per-page", type=int, default=10)
+    args = parser.parse_args()
+    if not args.url:
+        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    if args.count < 0 or not 1 <= args.per_page <= 100:
+        parser.error("--count must be at least 0 and --per-page from 1 to 100")
+    asyncio.run(main(args))

@@ -1,0 +1,129 @@
+//! Demo: streams built three ways, a lazy paginated API, concurrency, and combinators.
+//!
+//! ```text
+//! cargo run -p streams
+//! cargo run -p streams -- --per-page 25 --count 8 --delay-ms 50
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use fixture_server::FixtureServer;
+use futures::{StreamExt, TryStreamExt};
+use patterns_core::{app, timed};
+use streams::{AsyncRange, fetch_each, items, items_concurrently, range_macro, range_unfold};
+use tokio_stream::StreamExt as _;
+
+/// Show async iterators as Rust streams, against the embedded fixture server.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Items of each async range.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    count: u64,
+    /// Wait before each range item, in milliseconds.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    delay_ms: u64,
+    /// Items per page of the paginated collection.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    per_page: u16,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    app::init_tracing();
+    app::exit_code(run(Args::parse()).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let (n, delay) = (args.count, Duration::from_millis(args.delay_ms));
+    let (values, took) = timed("unfold", range_unfold(0, n, delay).collect::<Vec<_>>()).await;
+    println!(
+        "1. stream::unfold: {values:?} in {:.2} s",
+        took.as_secs_f64()
+    );
+    let (values, took) = timed("macro", range_macro(0, n, delay).collect::<Vec<_>>()).await;
+    println!(
+        "2. async-stream's stream!: {values:?} in {:.2} s",
+        took.as_secs_f64()
+    );
+    // ANCHOR: async_for
+    let mut range = AsyncRange::new(0, n, delay);
+    let mut values = Vec::new();
+    while let Some(value) = range.next().await {
+        values.push(value); // the body of `async for value in range:`
+    }
+    // ANCHOR_END: async_for
+    println!("3. impl Stream by hand, consumed with while let: {values:?}");
+
+    let server = FixtureServer::start().await?;
+    let client = reqwest::Client::new();
+    let per_page = usize::from(args.per_page);
+    let all = items(client.clone(), server.base_url(), per_page);
+    println!(
+        "4. the paginated stream is lazy: {} requests before the first poll",
+        server.stats().requests
+    );
+    let (listed, took) = timed("pages", all.try_collect::<Vec<_>>()).await;
+    println!(
+        "   {} items over {} pages, one page at a time, in {:.2} s",
+        listed?.len(),
+        server.stats().requests,
+        took.as_secs_f64()
+    );
+    server.reset_stats();
+    let first: Vec<_> = items(client.clone(), server.base_url(), per_page)
+        .take(3)
+        .collect()
+        .await;
+    println!(
+        "   take(3): {} items for {} page request",
+        first.len(),
+        server.stats().requests
+    );
+
+    let urls = vec![server.url("/delay/200"); 6];
+    let (done, took) = timed("each", fetch_each(&client, &urls, 3).collect::<Vec<_>>()).await;
+    println!(
+        "5. buffer_unordered(3) over {} URLs of 200 ms: {:.2} s",
+        done.len(),
+        took.as_secs_f64()
+    );
+
+    // ANCHOR: combinators
+    let sums: Vec<u64> = items_concurrently(
+        client.clone(),
+        server.base_url(),
+        per_page,
+        4,
+        String::new(),
+    )
+    .try_filter(|item| std::future::ready(item.value % 2 == 0))
+    .map_ok(|item| item.value)
+    .take(20)
+    .chunks(5)
+    .map(|chunk| chunk.into_iter().filter_map(Result::ok).sum())
+    .collect()
+    .await;
+    // ANCHOR_END: combinators
+    println!("6. try_filter + take(20) + chunks(5) of even values: sums {sums:?}");
+
+    let slow = range_unfold(0, 2, Duration::from_millis(300)).timeout(Duration::from_millis(200));
+    let outcomes: Vec<String> = slow
+        .map(|r| r.map_or_else(|_| "timeout".into(), |v| v.to_string()))
+        .collect()
+        .await;
+    let (_, took) = timed(
+        "throttle",
+        futures::stream::iter(0..5)
+            .throttle(Duration::from_millis(50))
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    println!(
+        "7. tokio-stream: timeout(200 ms) over 300 ms items: {outcomes:?}; throttle(50 ms) of 5 items: {:.2} s",
+        took.as_secs_f64()
+    );
+    Ok(())
+}
