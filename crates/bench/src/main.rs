@@ -6,6 +6,7 @@
 //! cargo run --release -p bench -- queue            # 1,000,000 items, 4 producers, 4 consumers
 //! cargo run --release -p bench -- lock             # 8 workers x 100,000 increments
 //! cargo run --release -p bench -- rate             # 200 GETs of /delay/20, 10 in flight
+//! cargo run --release -p bench -- streams          # 100 pages of a paginated API
 //! cargo run --release -p bench -- spawn --items 1000 --runs 3 --no-python
 //! ```
 //!
@@ -18,6 +19,7 @@ mod lock;
 mod queue;
 mod rate;
 mod spawn;
+mod streams;
 
 use std::process::ExitCode;
 
@@ -51,6 +53,9 @@ enum Workload {
     Lock(#[command(flatten)] lock::LockArgs),
     /// Requests bounded to C in flight (tokio Semaphore, buffer_unordered; Python Semaphore).
     Rate(#[command(flatten)] rate::RateArgs),
+    /// Every item of a paginated API as a stream (one page at a time, pages buffered; Python
+    /// async generators).
+    Streams(#[command(flatten)] streams::StreamsArgs),
 }
 
 /// What every workload takes.
@@ -79,5 +84,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Workload::Queue(args) => queue::run(&args),
         Workload::Lock(args) => lock::run(&args),
         Workload::Rate(args) => rate::run(&args),
+        Workload::Streams(args) => streams::run(&args),
     }
 }

@@ -1,5 +1,6 @@
-"""The streams benchmark's Python side: every item of the paginated collection, through an
-async generator one page at a time, and with pages fetched concurrently.
+"""The streams benchmark's Python side: the first N items of the paginated collection (all
+of it in the harness), through an async generator one page at a time, and with pages
+fetched concurrently.
 
 Run: python patterns/streams/python/bench_streams.py --url http://127.0.0.1:8080 --items 1000
 """
@@ -46,13 +47,20 @@ async def concurrent(session, base, per_page, delay_ms, in_flight):
 # ANCHOR_END: bench
 
 
-async def run(variant, base, per_page, delay_ms, in_flight):
+async def run(variant, base, items, per_page, delay_ms, in_flight):
+    """Streams the first `items` items (the harness sizes the collection to exactly that)."""
     async with aiohttp.ClientSession() as session:
         started = time.perf_counter()
         if variant == "sequential":
-            count = sum([1 async for _ in sequential(session, base, per_page, delay_ms)])
+            stream = sequential(session, base, per_page, delay_ms)
         else:
-            count = sum([1 async for _ in concurrent(session, base, per_page, delay_ms, in_flight)])
+            stream = concurrent(session, base, per_page, delay_ms, in_flight)
+        count = 0
+        async for _ in stream:
+            count += 1
+            if count == items:
+                break
+        await stream.aclose()
         return count, time.perf_counter() - started
 
 
@@ -71,7 +79,7 @@ def main():
     for variant in ("sequential", "concurrent"):
         durations = []
         for _ in range(args.runs + 1):
-            count, secs = asyncio.run(run(variant, base, args.per_page, args.delay_ms, args.in_flight))
+            count, secs = asyncio.run(run(variant, base, args.items, args.per_page, args.delay_ms, args.in_flight))
             assert count == args.items, f"{count} items, expected {args.items}"
             durations.append(secs)
         secs = statistics.median_low(durations[1:])

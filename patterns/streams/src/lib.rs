@@ -90,18 +90,20 @@ impl Stream for AsyncRange {
 // ANCHOR_END: by_hand
 
 // ANCHOR: pages
-/// The collection's pages, fetched one at a time, only when the stream is polled. Ends
+/// after the page whose `next_page` is empty; an error is yielded as the last item.
+/// `query` is appended to every page's URL (`"&sort=asc"`, an API key...), or empty.
 /// after the page whose `next_page` is empty; an error is yielded as the last item.
 pub fn pages(
     client: Client,
     base_url: String,
     per_page: usize,
+    query: String,
 ) -> impl Stream<Item = Result<Page, FetchError>> {
     stream::try_unfold(Some(1), move |next| {
-        let (client, base_url) = (client.clone(), base_url.clone());
+        let (client, base_url, query) = (client.clone(), base_url.clone(), query.clone());
         async move {
             let Some(number) = next else { return Ok(None) };
-            let url = format!("{base_url}/items?page={number}&per_page={per_page}");
+            let url = format!("{base_url}/items?page={number}&per_page={per_page}{query}");
             let page: Page = fetch_json(&client, url).await?;
             let after = page.next_page;
             Ok(Some((page, after)))
@@ -114,8 +116,9 @@ pub fn items(
     client: Client,
     base_url: String,
     per_page: usize,
+    query: String,
 ) -> impl Stream<Item = Result<Item, FetchError>> {
-    pages(client, base_url, per_page)
+    pages(client, base_url, per_page, query)
         .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
         .try_flatten()
 }
@@ -129,10 +132,10 @@ pub fn items_concurrently(
     base_url: String,
     per_page: usize,
     in_flight: usize,
-    page_query: String,
+    query: String,
 ) -> impl Stream<Item = Result<Item, FetchError>> {
     let page = move |number: usize| {
-        let url = format!("{base_url}/items?page={number}&per_page={per_page}{page_query}");
+        let url = format!("{base_url}/items?page={number}&per_page={per_page}{query}");
         let client = client.clone();
         async move { fetch_json::<Page>(&client, url).await }
     };

@@ -13,7 +13,6 @@ use fixture_server::FixtureServer;
 use futures::{StreamExt, TryStreamExt};
 use patterns_core::{app, timed};
 use streams::{AsyncRange, fetch_each, items, items_concurrently, range_macro, range_unfold};
-use tokio_stream::StreamExt as _;
 
 /// Show async iterators as Rust streams, against the embedded fixture server.
 #[derive(Debug, Parser)]
@@ -60,7 +59,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let server = FixtureServer::start().await?;
     let client = reqwest::Client::new();
     let per_page = usize::from(args.per_page);
-    let all = items(client.clone(), server.base_url(), per_page);
+    let all = items(client.clone(), server.base_url(), per_page, String::new());
     println!(
         "4. the paginated stream is lazy: {} requests before the first poll",
         server.stats().requests
@@ -73,7 +72,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         took.as_secs_f64()
     );
     server.reset_stats();
-    let first: Vec<_> = items(client.clone(), server.base_url(), per_page)
+    let first: Vec<_> = items(client.clone(), server.base_url(), per_page, String::new())
         .take(3)
         .collect()
         .await;
@@ -103,21 +102,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
     .map_ok(|item| item.value)
     .take(20)
     .chunks(5)
-    .map(|chunk| chunk.into_iter().filter_map(Result::ok).sum())
+    .map(|chunk| chunk.into_iter().filter_map(Result::ok).sum::<u64>())
     .collect()
     .await;
     // ANCHOR_END: combinators
     println!("6. try_filter + take(20) + chunks(5) of even values: sums {sums:?}");
 
-    let slow = range_unfold(0, 2, Duration::from_millis(300)).timeout(Duration::from_millis(200));
+    let slow = tokio_stream::StreamExt::timeout(
+        range_unfold(0, 2, Duration::from_millis(300)),
+        Duration::from_millis(200),
+    );
     let outcomes: Vec<String> = slow
         .map(|r| r.map_or_else(|_| "timeout".into(), |v| v.to_string()))
         .collect()
         .await;
     let (_, took) = timed(
         "throttle",
-        futures::stream::iter(0..5)
-            .throttle(Duration::from_millis(50))
+        tokio_stream::StreamExt::throttle(futures::stream::iter(0..5), Duration::from_millis(50))
             .collect::<Vec<_>>(),
     )
     .await;

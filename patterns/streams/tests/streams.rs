@@ -8,7 +8,6 @@ use futures::{Stream, StreamExt};
 use reqwest::Client;
 use streams::{AsyncRange, fetch_each, items, items_concurrently, range_macro, range_unfold};
 use tokio::time::Instant;
-use tokio_stream::StreamExt as _;
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -46,7 +45,7 @@ async fn server_with(items: usize) -> FixtureServer {
 #[tokio::test]
 async fn the_paginated_stream_yields_every_item_once_in_order_and_stops_after_the_last_page() {
     let server = server_with(95).await;
-    let ids: Vec<usize> = items(Client::new(), server.base_url(), 10)
+    let ids: Vec<usize> = items(Client::new(), server.base_url(), 10, String::new())
         .map(|item| item.unwrap().id)
         .collect()
         .await;
@@ -61,7 +60,7 @@ async fn the_paginated_stream_yields_every_item_once_in_order_and_stops_after_th
 #[tokio::test]
 async fn nothing_is_fetched_until_polled_and_only_what_is_needed() {
     let server = server_with(100).await;
-    let stream = items(Client::new(), server.base_url(), 10);
+    let stream = items(Client::new(), server.base_url(), 10, String::new());
     assert_eq!(
         server.stats().requests,
         0,
@@ -87,8 +86,15 @@ async fn dropping_the_stream_cancels_its_requests_and_issues_no_more() {
         "&delay_ms=1000".into(),
     ));
     for _ in 0..10 {
-        stream.next().await.unwrap().unwrap(); // page 1; pages 2 to 4 are now in flight
+        stream.next().await.unwrap().unwrap(); // page 1
     }
+    assert_eq!(
+        server.stats().requests,
+        1,
+        "lazy: page 2 is not asked for until item 11 is"
+    );
+    // Asking for item 11 starts pages 2 to 4; give up before any of them answers.
+    assert!(tokio::time::timeout(MS(100), stream.next()).await.is_err());
     let requested = server.stats().requests;
     assert_eq!(requested, 4);
     drop(stream);
@@ -141,7 +147,12 @@ async fn buffer_unordered_keeps_at_most_n_requests_in_flight() {
 
 #[tokio::test]
 async fn an_error_is_an_item_and_ends_the_stream() {
-    let mut stream = Box::pin(items(Client::new(), "http://127.0.0.1:1".into(), 10));
+    let mut stream = Box::pin(items(
+        Client::new(),
+        "http://127.0.0.1:1".into(),
+        10,
+        String::new(),
+    ));
     let first = stream.next().await.expect("one item");
     assert!(first.unwrap_err().error.is_connect());
     assert!(
@@ -153,13 +164,24 @@ async fn an_error_is_an_item_and_ends_the_stream() {
 #[tokio::test(start_paused = true)]
 async fn timeout_and_throttle_from_tokio_stream() {
     // An item slower than the timeout becomes an Err item; the stream goes on.
-    let mut slow = Box::pin(range_unfold(0, 1, MS(500)).timeout(MS(200)));
+    let mut slow = Box::pin(tokio_stream::StreamExt::timeout(
+        range_unfold(0, 1, MS(500)),
+        MS(200),
+    ));
     let started = Instant::now();
     assert!(slow.next().await.unwrap().is_err());
     assert_eq!(started.elapsed(), MS(200));
     assert_eq!(slow.next().await.unwrap().ok(), Some(0));
     assert_eq!(started.elapsed(), MS(500));
-    // Five instant items throttled to one per 100 ms.
-    let (items, took) = timed_collect(futures::stream::iter(0..5).throttle(MS(100))).await;
-    assert_eq!((items, took), (vec![0, 1, 2, 3, 4], MS(400)));
+    // Five instant items throttled to one per 100 ms: the first at once, the fifth at 400 ms,
+    // and the end of the stream one more interval later.
+    let throttled = || tokio_stream::StreamExt::throttle(futures::stream::iter(0..5), MS(100));
+    assert_eq!(
+        timed_collect(throttled().take(5)).await,
+        (vec![0, 1, 2, 3, 4], MS(400))
+    );
+    assert_eq!(
+        timed_collect(throttled()).await,
+        (vec![0, 1, 2, 3, 4], MS(500))
+    );
 }
