@@ -97,7 +97,7 @@ fn the_flow_control_workloads_print_their_rust_and_python_records() {
     let runs: [(&[&str], usize); 4] = [
         (
             &["streams", "--items", "50", "--runs", "1", "--delay-ms", "1"],
-            2,
+            3,
         ),
         (
             &["rate", "--items", "20", "--runs", "1", "--delay-ms", "5"],

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use fixture_server::api::{Item, Page};
 use futures::{Stream, StreamExt, TryStreamExt, stream};
+pub use gather::Order;
 use gather::{FetchError, fetch, fetch_json};
 use reqwest::Client;
 use tokio::time::{Instant, Sleep, sleep};
@@ -125,13 +126,15 @@ pub fn items(
 // ANCHOR_END: pages
 
 // ANCHOR: concurrent_pages
-/// The same items, in order, with up to `in_flight` pages requested at once: the first page
-/// tells how many there are, the rest are fetched `buffered(in_flight)`.
+/// The same items with up to `in_flight` pages requested at once: the first page tells how
+/// many there are, the rest are fetched `buffered` (items in order) or `buffer_unordered`
+/// (each page's items as soon as that page arrives).
 pub fn items_concurrently(
     client: Client,
     base_url: String,
     per_page: usize,
     in_flight: usize,
+    order: Order,
     query: String,
 ) -> impl Stream<Item = Result<Item, FetchError>> {
     let page = move |number: usize| {
@@ -141,9 +144,11 @@ pub fn items_concurrently(
     };
     stream::once(page(1))
         .map_ok(move |first| {
-            let rest = stream::iter(2..=first.total_pages)
-                .map(page.clone())
-                .buffered(in_flight.max(1));
+            let requests = stream::iter(2..=first.total_pages).map(page.clone());
+            let rest = match order {
+                Order::Input => requests.buffered(in_flight.max(1)).left_stream(),
+                Order::Completion => requests.buffer_unordered(in_flight.max(1)).right_stream(),
+            };
             stream::iter(std::iter::once(Ok(first))).chain(rest)
         })
         .try_flatten()

@@ -96,6 +96,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         server.base_url(),
         per_page,
         4,
+        streams::Order::Input,
         String::new(),
     )
     .try_filter(|item| std::future::ready(item.value % 2 == 0))

@@ -83,6 +83,7 @@ async fn dropping_the_stream_cancels_its_requests_and_issues_no_more() {
         server.base_url(),
         10,
         3,
+        streams::Order::Input,
         "&delay_ms=1000".into(),
     ));
     for _ in 0..10 {
@@ -119,6 +120,7 @@ async fn pages_fetched_concurrently_keep_the_items_in_order() {
         server.base_url(),
         10,
         4,
+        streams::Order::Input,
         "&delay_ms=1000".into(),
     )
     .map(|item| item.unwrap().id)
@@ -184,4 +186,23 @@ async fn timeout_and_throttle_from_tokio_stream() {
         timed_collect(throttled()).await,
         (vec![0, 1, 2, 3, 4], MS(500))
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn pages_in_completion_order_still_yield_every_item_once() {
+    let server = server_with(100).await;
+    let mut ids: Vec<usize> = items_concurrently(
+        Client::new(),
+        server.base_url(),
+        10,
+        4,
+        streams::Order::Completion,
+        "&delay_ms=1000".into(),
+    )
+    .map(|item| item.unwrap().id)
+    .collect()
+    .await;
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=100).collect::<Vec<_>>());
+    assert_eq!(server.stats().max_in_flight, 4);
 }
