@@ -37,6 +37,9 @@ pub struct Record {
     /// The most requests the server saw in flight at once during the runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<u64>,
+    /// TCP connections the server accepted during the runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_connections: Option<u64>,
     /// The process's peak resident memory during the runs, in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mib: Option<f64>,
@@ -66,6 +69,7 @@ impl Record {
             allocator: Some(ALLOCATOR.to_owned()),
             ideal_secs: None,
             max_in_flight: None,
+            server_connections: None,
             peak_rss_mib: None,
         }
     }

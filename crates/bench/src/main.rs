@@ -7,6 +7,7 @@
 //! cargo run --release -p bench -- lock             # 8 workers x 100,000 increments
 //! cargo run --release -p bench -- rate             # 200 GETs of /delay/20, 10 in flight
 //! cargo run --release -p bench -- streams          # 100 pages of a paginated API
+//! cargo run --release -p bench -- pooling          # 500 GETs: one client versus one per request
 //! cargo run --release -p bench -- spawn --items 1000 --runs 3 --no-python
 //! ```
 //!
@@ -16,6 +17,7 @@
 
 mod gather;
 mod lock;
+mod pooling;
 mod queue;
 mod rate;
 mod spawn;
@@ -56,6 +58,9 @@ enum Workload {
     /// Every item of a paginated API as a stream (one page at a time, pages buffered; Python
     /// async generators).
     Streams(#[command(flatten)] streams::StreamsArgs),
+    /// Sequential GETs through one shared client versus a client per request (Python: one
+    /// session versus a session per request).
+    Pooling(#[command(flatten)] Common),
 }
 
 /// What every workload takes.
@@ -85,5 +90,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Workload::Lock(args) => lock::run(&args),
         Workload::Rate(args) => rate::run(&args),
         Workload::Streams(args) => streams::run(&args),
+        Workload::Pooling(common) => pooling::run(&common),
     }
 }

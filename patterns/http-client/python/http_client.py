@@ -1,0 +1,79 @@
+"""aiohttp the way production code needs it: the Python side of patterns/http-client.
+
+Needs the fixture server: `cargo run -p fixture-server`, then pass --url or set FIXTURE_URL.
+Run: python patterns/http-client/python/http_client.py --url http://127.0.0.1:8080
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import time
+
+import aiohttp
+
+
+# ANCHOR: session
+def make_session():
+    timeout = aiohttp.ClientTimeout(connect=1, sock_read=1, total=2)
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=10)
+    return aiohttp.ClientSession(timeout=timeout, connector=connector)
+# ANCHOR_END: session
+
+
+# ANCHOR: errors
+async def get_json(session, url):
+    try:
+        async with session.get(url) as response:
+            response.raise_for_status()
+            body = await response.read()
+        return json.loads(body)
+    except aiohttp.InvalidURL as error:
+        return f"{url}: InvalidURL: {error}"
+    except aiohttp.ClientConnectorError as error:  # DNS failures and refused connections
+        return f"{url}: {type(error).__name__}: {error.os_error}"
+    except asyncio.TimeoutError:
+        return f"{url}: TimeoutError"
+    except aiohttp.ClientResponseError as error:
+        return f"{url}: ClientResponseError: {error.status}"
+    except aiohttp.ClientPayloadError as error:
+        return f"{url}: ClientPayloadError: {error}"
+    except json.JSONDecodeError as error:
+        return f"{url}: JSONDecodeError: {error}"
+# ANCHOR_END: errors
+
+
+async def main(args):
+    base = args.url.rstrip("/")
+    url = f"{base}/users/1"
+    async with make_session() as session:
+        started = time.perf_counter()
+        for _ in range(50):
+            await get_json(session, url)
+        pooled = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(50):
+        async with make_session() as session:
+            await get_json(session, url)
+    fresh = time.perf_counter() - started
+    print(f"1. 50 requests through one session's pool: {pooled:.3f} s; a session per request: {fresh:.3f} s")
+
+    async with make_session() as session:
+        user, *posts = await asyncio.gather(get_json(session, url),
+                                            *(get_json(session, f"{base}/posts/{i}") for i in range(1, 6)))
+        print(f"2. typed JSON (dicts, in Python): {user['name']} <{user['email']}> and {len(posts)} posts")
+
+        failing = ["not a url", "http://no-such-host.invalid/", "http://127.0.0.1:1/",
+                   f"{base}/delay/3000", f"{base}/status/503", f"{base}/fault/drop", f"{base}/fault/invalid-json"]
+        print("3. every failure caught, and none stopped the others:")
+        for line in await asyncio.gather(*(get_json(session, u) for u in failing)):
+            print(f"   {line}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
+    args = parser.parse_args()
+    if not args.url:
+        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    asyncio.run(main(args))

@@ -1,0 +1,143 @@
+//! Demo: one shared client, typed JSON, every failure kind, retries only where safe.
+//!
+//! ```text
+//! cargo run -p http-client
+//! cargo run -p http-client -- --url https://www.rust-lang.org --total-ms 3000
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use fixture_server::FixtureServer;
+use futures::future::join_all;
+use http_client::{HttpTimeouts, client, get_bytes, get_json, send_with_retry, user_and_posts};
+use patterns_core::{app, timed};
+use reqwest::Method;
+use timeout::{Backoff, RetryError};
+
+/// A production-shaped reqwest client against the fixture (or --url).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Also GET this URL with the client below.
+    #[arg(long)]
+    url: Option<String>,
+    /// Connect timeout, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    connect_ms: u64,
+    /// Read timeout (between bytes), in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    read_ms: u64,
+    /// Total timeout, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    total_ms: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    app::init_tracing();
+    app::exit_code(run(Args::parse()).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let server = FixtureServer::start().await?;
+    // ANCHOR: one_client
+    let limits = HttpTimeouts {
+        connect: Duration::from_millis(args.connect_ms),
+        read: Duration::from_millis(args.read_ms),
+        total: Duration::from_millis(args.total_ms),
+    };
+    let shared = client(limits)?; // built once; clone it, never rebuild it per request
+    // ANCHOR_END: one_client
+
+    let url = server.url("/users/1");
+    let (_, pooled) = timed("pooled", async {
+        for _ in 0..50 {
+            get_bytes(&shared, &url).await?;
+        }
+        anyhow::Ok(())
+    })
+    .await;
+    let pooled_connections = server.stats().connections;
+    server.reset_stats();
+    let (_, fresh) = timed("fresh", async {
+        for _ in 0..50 {
+            get_bytes(&client(limits)?, &url).await?;
+        }
+        anyhow::Ok(())
+    })
+    .await;
+    println!(
+        "1. 50 requests through one pool: {:.3} s over {pooled_connections} connection(s); a client per request: {:.3} s over {} connections",
+        pooled.as_secs_f64(),
+        fresh.as_secs_f64(),
+        server.stats().connections
+    );
+
+    let (user, posts) = user_and_posts(&shared, &server.base_url(), 1, 5).await?;
+    println!(
+        "2. typed JSON: {} <{}> and {} posts, the first {:?}",
+        user.name,
+        user.email,
+        posts.len(),
+        posts[0].title
+    );
+
+    let failing = [
+        ("invalid URL", "not a url".to_owned()),
+        ("DNS", "http://no-such-host.invalid/".to_owned()),
+        ("refused", "http://127.0.0.1:1/".to_owned()),
+        (
+            "timed out",
+            server.url(&format!("/delay/{}", args.total_ms + 1000)),
+        ),
+        ("status", server.url("/status/503")),
+        ("cut off", server.url("/fault/drop")),
+        ("invalid JSON", server.url("/fault/invalid-json")),
+    ];
+    let outcomes = join_all(
+        failing
+            .iter()
+            .map(|(_, url)| get_json::<serde_json::Value>(&shared, url)),
+    )
+    .await;
+    println!("3. every failure is a value with its URL, and none stopped the others:");
+    for ((kind, _), outcome) in failing.iter().zip(outcomes) {
+        let line = outcome
+            .err()
+            .map_or_else(|| "no error?".to_owned(), |e| e.to_string());
+        println!("   {kind}: {line}");
+    }
+
+    let policy = Backoff {
+        attempts: 3,
+        first: Duration::from_millis(50),
+        max_delay: Duration::from_millis(500),
+        budget: Duration::from_secs(5),
+        jitter: true,
+    };
+    for method in [Method::GET, Method::POST] {
+        server.reset_stats();
+        let request = shared
+            .request(method.clone(), server.url("/status/503"))
+            .build()?;
+        let outcome = send_with_retry(&shared, request, &policy).await;
+        let verdict = match (&outcome, server.stats().requests) {
+            (Err(RetryError::Exhausted { .. }), 1) => "not retried (not idempotent)".to_owned(),
+            (Err(RetryError::Exhausted { attempts, .. }), _) => {
+                format!("retried, gave up after {attempts} tries")
+            }
+            _ => format!("{outcome:?}"),
+        };
+        println!("4. {method} of a 503: {verdict}");
+    }
+
+    if let Some(url) = &args.url {
+        match get_bytes(&shared, url).await {
+            Ok(body) => println!("5. {url}: {} bytes", body.len()),
+            Err(error) => println!("5. {error}"),
+        }
+    }
+    Ok(())
+}
