@@ -94,7 +94,8 @@ fn gather_workload_reports_the_servers_max_in_flight_for_every_variant() {
 #[test]
 fn the_flow_control_workloads_print_their_rust_and_python_records() {
     let with_python = require("Python in the bench", Python::find()).is_some();
-    let runs: [(&[&str], usize); 5] = [
+    let runs: [(&[&str], usize); 6] = [
+        (&["scrape", "--items", "60", "--runs", "1"], 2),
         (&["pooling", "--items", "20", "--runs", "1"], 2),
         (
             &["streams", "--items", "50", "--runs", "1", "--delay-ms", "1"],

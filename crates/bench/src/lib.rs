@@ -37,6 +37,9 @@ pub struct Record {
     /// The most requests the server saw in flight at once during the runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<u64>,
+    /// Whether the extracted titles equal those of the Python reference, page for page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub titles_match: Option<bool>,
     /// TCP connections the server accepted during the runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_connections: Option<u64>,
@@ -70,6 +73,7 @@ impl Record {
             ideal_secs: None,
             max_in_flight: None,
             server_connections: None,
+            titles_match: None,
             peak_rss_mib: None,
         }
     }
@@ -94,7 +98,7 @@ pub fn measure<F, Fut, T>(
     runtime: &tokio::runtime::Runtime,
     runs: u32,
     mut make: F,
-    check: impl Fn(T) -> anyhow::Result<()>,
+    mut check: impl FnMut(T) -> anyhow::Result<()>,
 ) -> anyhow::Result<Vec<Duration>>
 where
     F: FnMut() -> Fut,

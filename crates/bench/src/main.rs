@@ -8,6 +8,7 @@
 //! cargo run --release -p bench -- rate             # 200 GETs of /delay/20, 10 in flight
 //! cargo run --release -p bench -- streams          # 100 pages of a paginated API
 //! cargo run --release -p bench -- pooling          # 500 GETs: one client versus one per request
+//! cargo run --release -p bench -- scrape           # crawl the installed Rust book, titles compared
 //! cargo run --release -p bench -- spawn --items 1000 --runs 3 --no-python
 //! ```
 //!
@@ -20,6 +21,7 @@ mod lock;
 mod pooling;
 mod queue;
 mod rate;
+mod scrape;
 mod spawn;
 mod streams;
 
@@ -61,6 +63,8 @@ enum Workload {
     /// Sequential GETs through one shared client versus a client per request (Python: one
     /// session versus a session per request).
     Pooling(#[command(flatten)] Common),
+    /// Crawl a local site: the scraper crate against aiohttp + BeautifulSoup, titles compared.
+    Scrape(#[command(flatten)] scrape::ScrapeArgs),
 }
 
 /// What every workload takes.
@@ -91,5 +95,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Workload::Rate(args) => rate::run(&args),
         Workload::Streams(args) => streams::run(&args),
         Workload::Pooling(common) => pooling::run(&common),
+        Workload::Scrape(args) => scrape::run(&args),
     }
 }

@@ -1,0 +1,242 @@
+//! A concurrent web crawler: the tutorials' "fetch pages at once and pull out the titles"
+//! with aiohttp and BeautifulSoup, grown into one you can point at a real site.
+//!
+//! - [`crawl`]: breadth first from a start URL, same origin only, each URL once, within a
+//!   depth and a page limit, `concurrency` fetches at once, optionally at a [`RateLimit`];
+//! - [`extract`]: title, headings and links with the `scraper` crate, in a plain function:
+//!   `scraper::Html` is not `Send`, so it must never live across an `.await`;
+//! - [`PageReport`]: one per URL, whatever happened: a page, an error status, a response
+//!   that is not HTML, a failed request. Nothing is fatal.
+//!
+//! Page bodies live only while their page is processed, so memory is bounded by the
+//! concurrency; reports go to a callback as they come. Run `cargo run -p web-scraper`.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, LazyLock};
+
+use http_client::HttpError;
+pub use rate_limit::RateLimit;
+use reqwest::{Client, Url, header};
+use scraper::{Html, Selector};
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+/// What was found at one URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageReport {
+    /// The URL fetched.
+    pub url: String,
+    /// Links followed from the start page to here.
+    pub depth: usize,
+    /// The HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// What the page was.
+    pub outcome: Outcome,
+    /// The `<title>`, trimmed, when the page had one.
+    pub title: Option<String>,
+    /// `h1` to `h3` texts, in document order.
+    pub headings: Vec<String>,
+    /// Links on the page (all of them, followed or not).
+    pub links: usize,
+}
+
+/// How one URL turned out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// An HTML page, parsed (even when its markup was broken).
+    Html,
+    /// A response that is not HTML: not parsed, its content type kept.
+    NotHtml(String),
+    /// A 4xx or 5xx status: a broken link when 404.
+    ErrorStatus,
+    /// No response: DNS, refused, timeout, body cut off...
+    Failed(String),
+}
+
+// ANCHOR: extract
+/// Title, headings and absolute links of one HTML document. Synchronous on purpose:
+/// `Html` is not `Send`, and a function that returns before the next `.await` keeps it
+/// off the future's state.
+pub fn extract(html: &str, base: &Url) -> (Option<String>, Vec<String>, Vec<Url>) {
+    static TITLE: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("title").expect("valid selector"));
+    static HEADINGS: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("h1, h2, h3").expect("valid selector"));
+    static LINKS: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("a[href]").expect("valid selector"));
+    let document = Html::parse_document(html); // never fails: broken markup is repaired
+    let text =
+        |element: scraper::ElementRef<'_>| element.text().collect::<String>().trim().to_owned();
+    let title = document
+        .select(&TITLE)
+        .next()
+        .map(text)
+        .filter(|t| !t.is_empty());
+    let headings = document.select(&HEADINGS).map(text).collect();
+    let links = document
+        .select(&LINKS)
+        .filter_map(|a| a.value().attr("href"))
+        .filter_map(|href| base.join(href).ok())
+        .collect();
+    (title, headings, links)
+}
+// ANCHOR_END: extract
+
+/// Where and how far to crawl.
+#[derive(Debug)]
+pub struct CrawlConfig {
+    /// The first page; only URLs of the same origin (scheme, host, port) are followed.
+    pub start: Url,
+    /// The most URLs to fetch.
+    pub max_pages: usize,
+    /// The most links to follow from the start page.
+    pub max_depth: usize,
+    /// Fetches in flight at once.
+    pub concurrency: usize,
+    /// An optional limit on fetches started per second, shared by the fetch tasks.
+    pub rate: Option<Arc<RateLimit>>,
+}
+
+/// Totals of a crawl.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CrawlSummary {
+    /// URLs fetched (pages, errors and failures alike).
+    pub fetched: usize,
+    /// HTML pages parsed.
+    pub pages: usize,
+    /// Responses with an error status.
+    pub error_statuses: usize,
+    /// Responses that were not HTML.
+    pub not_html: usize,
+    /// Requests that got no response.
+    pub failed: usize,
+}
+
+// ANCHOR: crawl
+/// Crawls breadth first from `config.start`, calling `on_report` for every URL fetched,
+/// as soon as it is done. Returns the totals. Each fetch is a task, so on a multi-thread
+/// runtime pages are parsed in parallel; a task's future must be `Send`, which the
+/// compiler checks, so the non-`Send` `Html` provably never lives across an `.await`.
+pub async fn crawl(
+    client: &Client,
+    config: &CrawlConfig,
+    mut on_report: impl FnMut(&PageReport),
+) -> CrawlSummary {
+    let mut seen = HashSet::from([normalize(config.start.clone())]);
+    let mut queue = VecDeque::from([(config.start.clone(), 0)]);
+    let mut in_flight = JoinSet::new();
+    let mut started = 0;
+    let mut summary = CrawlSummary::default();
+    loop {
+        // Keep `concurrency` fetches going while there is work and budget.
+        while in_flight.len() < config.concurrency.max(1) && started < config.max_pages {
+            let Some((url, depth)) = queue.pop_front() else {
+                break;
+            };
+            started += 1;
+            in_flight.spawn(fetch_page(client.clone(), url, depth, config.rate.clone()));
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let (report, links) = match joined {
+            Ok(done) => done,
+            // fetch_page turns every failure into a report; a panic here is a bug to see.
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        };
+        summary.count(&report);
+        on_report(&report);
+        if report.depth < config.max_depth {
+            for link in links {
+                let link = normalize(link);
+                if same_origin(&link, &config.start) && seen.insert(link.clone()) {
+                    queue.push_back((link, report.depth + 1));
+                }
+            }
+        }
+    }
+    summary
+}
+// ANCHOR_END: crawl
+
+impl CrawlSummary {
+    fn count(&mut self, report: &PageReport) {
+        self.fetched += 1;
+        match report.outcome {
+            Outcome::Html => self.pages += 1,
+            Outcome::NotHtml(_) => self.not_html += 1,
+            Outcome::ErrorStatus => self.error_statuses += 1,
+            Outcome::Failed(_) => self.failed += 1,
+        }
+    }
+}
+
+/// One URL in a canonical form: no fragment (`#top` is the same page).
+fn normalize(mut url: Url) -> Url {
+    url.set_fragment(None);
+    url
+}
+
+fn same_origin(url: &Url, start: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && url.origin() == start.origin()
+}
+
+// ANCHOR: fetch_page
+/// Fetches one URL and turns whatever happens into a report, plus the links to follow.
+async fn fetch_page(
+    client: Client,
+    url: Url,
+    depth: usize,
+    rate: Option<Arc<RateLimit>>,
+) -> (PageReport, Vec<Url>) {
+    if let Some(rate) = rate {
+        rate.until_ready().await;
+    }
+    let mut report = PageReport {
+        url: url.to_string(),
+        depth,
+        status: None,
+        outcome: Outcome::Html,
+        title: None,
+        headings: Vec::new(),
+        links: 0,
+    };
+    let response = match client.get(url.clone()).send().await {
+        Ok(response) => response,
+        Err(error) => {
+            report.outcome = Outcome::Failed(HttpError::classify(url.as_str(), error).to_string());
+            return (report, Vec::new());
+        }
+    };
+    report.status = Some(response.status().as_u16());
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if !response.status().is_success() {
+        report.outcome = Outcome::ErrorStatus;
+        return (report, Vec::new());
+    }
+    if !content_type.is_empty() && !content_type.starts_with("text/html") {
+        report.outcome = Outcome::NotHtml(content_type);
+        return (report, Vec::new());
+    }
+    let final_url = response.url().clone(); // after redirects: the base for relative links
+    let body = match response.text().await {
+        Ok(body) => body,
+        Err(error) => {
+            report.outcome = Outcome::Failed(HttpError::classify(url.as_str(), error).to_string());
+            return (report, Vec::new());
+        }
+    };
+    // Parsed between awaits: the non-Send `Html` is created and dropped inside `extract`.
+    let (title, headings, links) = extract(&body, &final_url);
+    report.title = title;
+    report.headings = headings;
+    report.links = links.len();
+    (report, links)
+}
+// ANCHOR_END: fetch_page

@@ -1,0 +1,217 @@
+//! Demo: crawl the embedded fixture's generated site, or any site, and report every page.
+//!
+//! ```text
+//! cargo run -p web-scraper                                     # the generated site, as text
+//! cargo run -p web-scraper -- --format jsonl > pages.jsonl     # JSON lines (no progress bar)
+//! cargo run -p web-scraper -- --static-dir ./site --format csv # a directory from disk
+//! cargo run -p web-scraper -- --url https://www.rust-lang.org --max-pages 50 --per-second 2
+//! ```
+
+use std::io::{IsTerminal, Write};
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, ValueEnum};
+use fixture_server::{FixtureConfig, FixtureServer};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use patterns_core::{app, timed};
+use reqwest::Url;
+use web_scraper::{CrawlConfig, Outcome, PageReport, RateLimit, crawl};
+
+/// Crawl a site concurrently and extract titles, headings and links.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Where to start (default: the embedded fixture's generated site).
+    #[arg(long)]
+    url: Option<String>,
+    /// Serve this directory with the embedded fixture and crawl it from its index.html.
+    #[arg(long, conflicts_with = "url")]
+    static_dir: Option<PathBuf>,
+    /// Pages of the embedded fixture's generated site.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    site_pages: u32,
+    /// The most URLs to fetch.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_pages: u32,
+    /// The most links to follow from the start page.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    max_depth: u32,
+    /// Fetches in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    concurrency: u16,
+    /// Fetches started per second at most (default: no limit).
+    #[arg(long)]
+    per_second: Option<NonZeroU32>,
+    /// How to write the reports to stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// One readable line per URL.
+    Text,
+    /// One JSON object per line.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    app::init_tracing();
+    app::exit_code(run(Args::parse()).await)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let config = FixtureConfig {
+        static_dir: args.static_dir.clone(),
+        site_pages: args.site_pages as usize,
+        ..Default::default()
+    };
+    let fixture = FixtureServer::start_with(config).await?;
+    let start = match (&args.url, &args.static_dir) {
+        (Some(url), _) => url.clone(),
+        (None, Some(_)) => fixture.url("/static/index.html"),
+        (None, None) => fixture.url("/site/"),
+    };
+    let start =
+        Url::parse(&start).with_context(|| format!("--url {start:?} is not an absolute URL"))?;
+    let crawl_config = CrawlConfig {
+        start,
+        max_pages: args.max_pages as usize,
+        max_depth: args.max_depth as usize,
+        concurrency: args.concurrency.into(),
+        rate: args
+            .per_second
+            .map(|rate| std::sync::Arc::new(RateLimit::new(rate, NonZeroU32::MIN))),
+    };
+    let progress = progress_bar(u64::from(args.max_pages));
+    let mut out = Writer::new(args.format);
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let mut write_error = None;
+    let (summary, took) = timed(
+        "crawl",
+        crawl(&client, &crawl_config, |report| {
+            progress.inc(1);
+            if let Err(e) = out.write(report) {
+                write_error.get_or_insert(e);
+            }
+        }),
+    )
+    .await;
+    progress.finish_and_clear();
+    if let Some(error) = write_error {
+        return Err(error).context("cannot write the reports");
+    }
+    out.flush()?;
+    let line = format!(
+        "crawled {} URLs in {:.2} s: {} pages, {} broken or error statuses, {} not HTML, {} failed",
+        summary.fetched,
+        took.as_secs_f64(),
+        summary.pages,
+        summary.error_statuses,
+        summary.not_html,
+        summary.failed
+    );
+    // Text goes to people: summary included. JSON lines and CSV are data: the summary aside.
+    match args.format {
+        Format::Text => println!("{line}"),
+        Format::Jsonl | Format::Csv => eprintln!("{line}"),
+    }
+    Ok(())
+}
+
+/// A progress bar on a terminal; hidden when stderr is piped or redirected.
+fn progress_bar(length: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} pages fetched {elapsed} {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Writes reports as text, JSON lines or CSV.
+enum Writer {
+    Text(std::io::Stdout),
+    Jsonl(std::io::Stdout),
+    Csv(Box<csv::Writer<std::io::Stdout>>),
+}
+
+impl Writer {
+    fn new(format: Format) -> Self {
+        match format {
+            Format::Text => Self::Text(std::io::stdout()),
+            Format::Jsonl => Self::Jsonl(std::io::stdout()),
+            Format::Csv => Self::Csv(Box::new(csv::Writer::from_writer(std::io::stdout()))),
+        }
+    }
+
+    fn write(&mut self, report: &PageReport) -> anyhow::Result<()> {
+        match self {
+            Self::Text(out) => {
+                let status = report
+                    .status
+                    .map_or_else(|| "---".to_owned(), |s| s.to_string());
+                let what = match &report.outcome {
+                    Outcome::Html => report.title.clone().unwrap_or_else(|| "(no title)".into()),
+                    Outcome::NotHtml(kind) => format!("(not HTML: {kind})"),
+                    Outcome::ErrorStatus => "(broken or error status)".into(),
+                    Outcome::Failed(error) => format!("(failed: {error})"),
+                };
+                writeln!(out, "{status} {} {what}", report.url)?;
+            }
+            Self::Jsonl(out) => writeln!(out, "{}", serde_json::to_string(report)?)?,
+            Self::Csv(out) => out.serialize(CsvRow::from(report))?,
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        match self {
+            Self::Text(out) | Self::Jsonl(out) => out.flush()?,
+            Self::Csv(out) => out.flush()?,
+        }
+        Ok(())
+    }
+}
+
+/// A flat row for CSV: headings joined, the outcome as text.
+#[derive(serde::Serialize)]
+struct CsvRow<'a> {
+    url: &'a str,
+    depth: usize,
+    status: Option<u16>,
+    outcome: String,
+    title: Option<&'a str>,
+    headings: String,
+    links: usize,
+}
+
+impl<'a> From<&'a PageReport> for CsvRow<'a> {
+    fn from(report: &'a PageReport) -> Self {
+        Self {
+            url: &report.url,
+            depth: report.depth,
+            status: report.status,
+            outcome: match &report.outcome {
+                Outcome::Html => "html".into(),
+                Outcome::NotHtml(kind) => format!("not_html: {kind}"),
+                Outcome::ErrorStatus => "error_status".into(),
+                Outcome::Failed(error) => format!("failed: {error}"),
+            },
+            title: report.title.as_deref(),
+            headings: report.headings.join(" | "),
+            links: report.links,
+        }
+    }
+}
