@@ -196,3 +196,23 @@ pub fn peak_rss_mib() -> Option<f64> {
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// The two runtimes most workloads compare: `("current_thread", ...)` and a
+/// `("multi_thread", ...)` with two workers, one per core of the project machine.
+pub fn runtimes() -> std::io::Result<[(&'static str, tokio::runtime::Runtime); 2]> {
+    Ok([
+        (
+            "current_thread",
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+        ),
+        (
+            "multi_thread",
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?,
+        ),
+    ])
+}

@@ -24,21 +24,7 @@ pub(crate) fn run(args: &LockArgs) -> anyhow::Result<()> {
     let workers = usize::from(args.workers);
     let per = args.common.items.unwrap_or(800_000) / workers as u64;
     let n = per * workers as u64;
-    let runtimes = [
-        (
-            "current_thread",
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?,
-        ),
-        (
-            "multi_thread",
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?,
-        ),
-    ];
+    let runtimes = bench::runtimes()?;
     let mut records = Vec::new();
     for (name, runtime) in &runtimes {
         let mut time = |variant: &str, durations: Vec<std::time::Duration>| {

@@ -44,21 +44,7 @@ pub(crate) fn run(args: &QueueArgs) -> anyhow::Result<()> {
         anyhow::ensure!(sum == expected, "items lost or doubled");
         Ok(())
     };
-    let runtimes = [
-        (
-            "current_thread",
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?,
-        ),
-        (
-            "multi_thread",
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?,
-        ),
-    ];
+    let runtimes = bench::runtimes()?;
     let mut records = Vec::new();
     for (name, runtime) in &runtimes {
         let runs = args.common.runs;
@@ -131,30 +117,24 @@ async fn pattern(plan: Plan) -> u64 {
 }
 // ANCHOR_END: bench_pattern
 
-/// The channel alone, no accounting: the floor the pattern is measured against.
-async fn raw_flume(plan: Plan) -> u64 {
-    let (tx, rx) = flume::bounded::<u64>(plan.capacity);
-    let per = plan.items_per_producer;
+/// Spawns `plan.producers` tasks from `producer(p)` and `plan.consumers` tasks from
+/// `consumer()`, and sums what the consumers return. `producer` is dropped once the
+/// producers are spawned, so the channel closes when they finish.
+async fn drive<P, PF, C, CF>(plan: Plan, producer: P, consumer: C) -> u64
+where
+    P: Fn(u64) -> PF,
+    PF: Future<Output = ()> + Send + 'static,
+    C: Fn() -> CF,
+    CF: Future<Output = u64> + Send + 'static,
+{
     let mut producers = tokio::task::JoinSet::new();
     for p in 0..plan.producers as u64 {
-        let tx = tx.clone();
-        producers.spawn(async move {
-            for i in 0..per {
-                tx.send_async(p * per + i).await.expect("receivers alive");
-            }
-        });
+        producers.spawn(producer(p));
     }
-    drop(tx);
+    drop(producer); // its sender, so the channel can close
     let mut consumers = tokio::task::JoinSet::new();
     for _ in 0..plan.consumers {
-        let rx = rx.clone();
-        consumers.spawn(async move {
-            let mut sum = 0u64;
-            while let Ok(v) = rx.recv_async().await {
-                sum = sum.wrapping_add(v);
-            }
-            sum
-        });
+        consumers.spawn(consumer());
     }
     producers.join_all().await;
     consumers
@@ -164,36 +144,53 @@ async fn raw_flume(plan: Plan) -> u64 {
         .fold(0, u64::wrapping_add)
 }
 
+/// The channel alone, no accounting: the floor the pattern is measured against.
+async fn raw_flume(plan: Plan) -> u64 {
+    let (tx, rx) = flume::bounded::<u64>(plan.capacity);
+    let per = plan.items_per_producer;
+    let producer = move |p: u64| {
+        let tx = tx.clone();
+        async move {
+            for i in 0..per {
+                tx.send_async(p * per + i).await.expect("receivers alive");
+            }
+        }
+    };
+    let consumer = move || {
+        let rx = rx.clone();
+        async move {
+            let mut sum = 0u64;
+            while let Ok(v) = rx.recv_async().await {
+                sum = sum.wrapping_add(v);
+            }
+            sum
+        }
+    };
+    drive(plan, producer, consumer).await
+}
+
 async fn raw_async_channel(plan: Plan) -> u64 {
     let (tx, rx) = async_channel::bounded::<u64>(plan.capacity);
     let per = plan.items_per_producer;
-    let mut producers = tokio::task::JoinSet::new();
-    for p in 0..plan.producers as u64 {
+    let producer = move |p: u64| {
         let tx = tx.clone();
-        producers.spawn(async move {
+        async move {
             for i in 0..per {
                 tx.send(p * per + i).await.expect("receivers alive");
             }
-        });
-    }
-    drop(tx);
-    let mut consumers = tokio::task::JoinSet::new();
-    for _ in 0..plan.consumers {
+        }
+    };
+    let consumer = move || {
         let rx = rx.clone();
-        consumers.spawn(async move {
+        async move {
             let mut sum = 0u64;
             while let Ok(v) = rx.recv().await {
                 sum = sum.wrapping_add(v);
             }
             sum
-        });
-    }
-    producers.join_all().await;
-    consumers
-        .join_all()
-        .await
-        .into_iter()
-        .fold(0, u64::wrapping_add)
+        }
+    };
+    drive(plan, producer, consumer).await
 }
 
 /// Tokio's mpsc has one receiver: the consumers share it behind a lock.
@@ -201,31 +198,23 @@ async fn tokio_mpsc_shared(plan: Plan) -> u64 {
     let (tx, rx) = tokio::sync::mpsc::channel::<u64>(plan.capacity);
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let per = plan.items_per_producer;
-    let mut producers = tokio::task::JoinSet::new();
-    for p in 0..plan.producers as u64 {
+    let producer = move |p: u64| {
         let tx = tx.clone();
-        producers.spawn(async move {
+        async move {
             for i in 0..per {
                 tx.send(p * per + i).await.expect("receiver alive");
             }
-        });
-    }
-    drop(tx);
-    let mut consumers = tokio::task::JoinSet::new();
-    for _ in 0..plan.consumers {
+        }
+    };
+    let consumer = move || {
         let rx = rx.clone();
-        consumers.spawn(async move {
+        async move {
             let mut sum = 0u64;
             while let Some(v) = rx.lock().await.recv().await {
                 sum = sum.wrapping_add(v);
             }
             sum
-        });
-    }
-    producers.join_all().await;
-    consumers
-        .join_all()
-        .await
-        .into_iter()
-        .fold(0, u64::wrapping_add)
+        }
+    };
+    drive(plan, producer, consumer).await
 }

@@ -13,10 +13,7 @@ pub(crate) fn run(common: &Common) -> anyhow::Result<()> {
         anyhow::ensure!(sum? == expected, "tasks lost");
         Ok(())
     };
-    let runtimes = [
-        ("multi_thread", basics::multi_thread_runtime(2)?),
-        ("current_thread", basics::current_thread_runtime()?),
-    ];
+    let runtimes = bench::runtimes()?;
     let mut records = Vec::new();
     for (name, runtime) in &runtimes {
         let runs = common.runs;

@@ -14,7 +14,7 @@ use futures::future::join_all;
 use http_client::{HttpTimeouts, client, get_bytes, get_json, send_with_retry, user_and_posts};
 use patterns_core::{app, timed};
 use reqwest::Method;
-use timeout::{Backoff, RetryError};
+use timeout::{Backoff, RetryError, TimeoutFlags};
 
 /// A production-shaped reqwest client against the fixture (or --url).
 #[derive(Debug, Parser)]
@@ -23,15 +23,9 @@ struct Args {
     /// Also GET this URL with the client below.
     #[arg(long)]
     url: Option<String>,
-    /// Connect timeout, in milliseconds.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
-    connect_ms: u64,
-    /// Read timeout (between bytes), in milliseconds.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
-    read_ms: u64,
-    /// Total timeout, in milliseconds.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
-    total_ms: u64,
+    /// Limits of the shared client.
+    #[command(flatten)]
+    limits: TimeoutFlags,
 }
 
 #[tokio::main]
@@ -43,11 +37,7 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> anyhow::Result<()> {
     let server = FixtureServer::start().await?;
     // ANCHOR: one_client
-    let limits = HttpTimeouts {
-        connect: Duration::from_millis(args.connect_ms),
-        read: Duration::from_millis(args.read_ms),
-        total: Duration::from_millis(args.total_ms),
-    };
+    let limits = args.limits.limits();
     let shared = client(limits)?; // built once; clone it, never rebuild it per request
     // ANCHOR_END: one_client
 
@@ -88,18 +78,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ("invalid URL", "not a url".to_owned()),
         ("DNS", "http://no-such-host.invalid/".to_owned()),
         ("refused", "http://127.0.0.1:1/".to_owned()),
-        (
-            "timed out",
-            server.url(&format!("/delay/{}", args.total_ms + 1000)),
-        ),
+        ("timed out", server.url("/delay/5000")),
         ("status", server.url("/status/503")),
         ("cut off", server.url("/fault/drop")),
         ("invalid JSON", server.url("/fault/invalid-json")),
     ];
+    // A strict client of its own, so the timeout case stays quick whatever the flags say.
+    let strict = client(HttpTimeouts {
+        connect: Duration::from_millis(500),
+        read: Duration::from_millis(500),
+        total: Duration::from_millis(800),
+    })?;
     let outcomes = join_all(
         failing
             .iter()
-            .map(|(_, url)| get_json::<serde_json::Value>(&shared, url)),
+            .map(|(_, url)| get_json::<serde_json::Value>(&strict, url)),
     )
     .await;
     println!("3. every failure is a value with its URL, and none stopped the others:");

@@ -118,6 +118,31 @@ pub struct HttpTimeouts {
     pub total: Duration,
 }
 
+/// The three limits as command-line flags, for a demo to `#[command(flatten)]`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct TimeoutFlags {
+    /// Connect timeout, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub connect_ms: u64,
+    /// Read timeout (the longest wait between bytes), in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub read_ms: u64,
+    /// Total timeout, in milliseconds.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub total_ms: u64,
+}
+
+impl TimeoutFlags {
+    /// The flags as limits.
+    pub fn limits(&self) -> HttpTimeouts {
+        HttpTimeouts {
+            connect: Duration::from_millis(self.connect_ms),
+            read: Duration::from_millis(self.read_ms),
+            total: Duration::from_millis(self.total_ms),
+        }
+    }
+}
+
 /// A client that enforces all three. Build it once and share it.
 pub fn client(limits: HttpTimeouts) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()

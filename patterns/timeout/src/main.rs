@@ -14,7 +14,8 @@ use fixture_server::{Blackhole, FixtureServer};
 use gather::fetch;
 use patterns_core::{app, timed};
 use timeout::{
-    Backoff, Deadline, HttpTimeouts, all_within, client, each_within, race, retry, wait_for,
+    Backoff, Deadline, HttpTimeouts, TimeoutFlags, all_within, client, each_within, race, retry,
+    wait_for,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -26,15 +27,9 @@ struct Args {
     /// Also fetch this URL under the limits below.
     #[arg(long)]
     url: Option<String>,
-    /// Connect timeout for --url, in milliseconds.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
-    connect_ms: u64,
-    /// Read timeout (between bytes) for --url, in milliseconds.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
-    read_ms: u64,
-    /// Total timeout for --url, in milliseconds.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
-    total_ms: u64,
+    /// Limits for --url.
+    #[command(flatten)]
+    limits: TimeoutFlags,
 }
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
@@ -178,11 +173,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     if let Some(url) = &args.url {
-        let limits = HttpTimeouts {
-            connect: MS(args.connect_ms),
-            read: MS(args.read_ms),
-            total: MS(args.total_ms),
-        };
+        let limits = args.limits.limits();
         match fetch(&client(limits)?, url).await {
             Ok(bytes) => println!("9. {url}: {bytes} bytes within {limits:?}"),
             Err(error) => println!("9. {error}"),
