@@ -61,8 +61,7 @@ pub(crate) fn run(args: &GatherArgs) -> anyhow::Result<()> {
         let mut record =
             Record::from_runs("gather", variant, items as u64, &mut durations).on(runtime_name);
         record.ideal_secs = Some(ideal);
-        record.max_in_flight = Some(server.stats().max_in_flight as u64);
-        server.reset_stats();
+        record = record.with_server_stats(server);
         record.emit()?;
         records.push(record);
         anyhow::Ok(())
@@ -201,10 +200,11 @@ fn python(
         let Some(lines) = run_python(script, items, args.common.runs, &extra)? else {
             return Ok(None);
         };
-        for mut record in lines {
-            record.max_in_flight = Some(server.stats().max_in_flight as u64);
-            records.push(record);
-        }
+        records.extend(
+            lines
+                .into_iter()
+                .map(|record| record.with_server_stats(server)),
+        );
     }
     Ok(Some(records))
 }

@@ -78,6 +78,16 @@ impl Record {
         }
     }
 
+    /// Takes the server's counters for the runs just measured (peak in flight, connections
+    /// accepted) into the record, and zeroes them for the next variant.
+    pub fn with_server_stats(mut self, server: &fixture_server::FixtureServer) -> Self {
+        let stats = server.stats();
+        self.max_in_flight = Some(stats.max_in_flight as u64);
+        self.server_connections = Some(stats.connections as u64);
+        server.reset_stats();
+        self
+    }
+
     /// The same record, naming its runtime.
     pub fn on(mut self, runtime: &str) -> Self {
         self.runtime = Some(runtime.to_owned());

@@ -24,8 +24,7 @@ pub(crate) fn run(common: &Common) -> anyhow::Result<()> {
         let mut record =
             Record::from_runs("pooling", variant, items, &mut durations).on(runtime_name);
         // Counted over the warm-up and every run.
-        record.server_connections = Some(server.stats().connections as u64);
-        server.reset_stats();
+        record = record.with_server_stats(server);
         record.emit()?;
         records.push(record);
         anyhow::Ok(())

@@ -39,8 +39,7 @@ pub(crate) fn run(args: &RateArgs) -> anyhow::Result<()> {
         let mut durations = durations;
         let mut record = Record::from_runs("rate", variant, items, &mut durations).on(runtime_name);
         record.ideal_secs = Some(ideal);
-        record.max_in_flight = Some(server.stats().max_in_flight as u64);
-        server.reset_stats();
+        record = record.with_server_stats(server);
         record.emit()?;
         records.push(record);
         anyhow::Ok(())
@@ -95,10 +94,7 @@ pub(crate) fn run(args: &RateArgs) -> anyhow::Result<()> {
         lines.map(|lines| {
             lines
                 .into_iter()
-                .map(|mut r| {
-                    r.max_in_flight = Some(server.stats().max_in_flight as u64);
-                    r
-                })
+                .map(|record| record.with_server_stats(server))
                 .collect::<Vec<_>>()
         })
     };

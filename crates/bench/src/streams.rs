@@ -53,8 +53,7 @@ pub(crate) fn run(args: &StreamsArgs) -> anyhow::Result<()> {
         let mut durations = durations;
         let mut record =
             Record::from_runs("streams", variant, items, &mut durations).on(runtime_name);
-        record.max_in_flight = Some(server.stats().max_in_flight as u64);
-        server.reset_stats();
+        record = record.with_server_stats(server);
         record.emit()?;
         records.push(record);
         anyhow::Ok(())
