@@ -62,8 +62,7 @@ pub(crate) fn run(args: &GatherArgs) -> anyhow::Result<()> {
             Record::from_runs("gather", variant, items as u64, &mut durations).on(runtime_name);
         record.ideal_secs = Some(ideal);
         record = record.with_server_stats(server);
-        record.emit()?;
-        records.push(record);
+        record.emit_into(&mut records)?;
         anyhow::Ok(())
     };
 

@@ -94,6 +94,13 @@ impl Record {
         self
     }
 
+    /// Prints the record as one JSON line and keeps it for the comparison at the end.
+    pub fn emit_into(self, records: &mut Vec<Record>) -> anyhow::Result<()> {
+        self.emit()?;
+        records.push(self);
+        Ok(())
+    }
+
     /// Prints the record as one JSON line.
     pub fn emit(&self) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(self)?);

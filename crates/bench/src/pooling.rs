@@ -25,8 +25,7 @@ pub(crate) fn run(common: &Common) -> anyhow::Result<()> {
             Record::from_runs("pooling", variant, items, &mut durations).on(runtime_name);
         // Counted over the warm-up and every run.
         record = record.with_server_stats(server);
-        record.emit()?;
-        records.push(record);
+        record.emit_into(&mut records)?;
         anyhow::Ok(())
     };
     server.reset_stats();

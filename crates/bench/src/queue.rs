@@ -52,8 +52,7 @@ pub(crate) fn run(args: &QueueArgs) -> anyhow::Result<()> {
             let mut durations = durations?;
             let mut record = Record::from_runs("queue", variant, n, &mut durations).on(name);
             record.peak_rss_mib = peak_rss_mib();
-            record.emit()?;
-            records.push(record);
+            record.emit_into(&mut records)?;
             reset_peak_rss();
             anyhow::Ok(())
         };

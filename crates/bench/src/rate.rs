@@ -40,8 +40,7 @@ pub(crate) fn run(args: &RateArgs) -> anyhow::Result<()> {
         let mut record = Record::from_runs("rate", variant, items, &mut durations).on(runtime_name);
         record.ideal_secs = Some(ideal);
         record = record.with_server_stats(server);
-        record.emit()?;
-        records.push(record);
+        record.emit_into(&mut records)?;
         anyhow::Ok(())
     };
     server.reset_stats();

@@ -33,8 +33,7 @@ pub(crate) fn run(common: &Common) -> anyhow::Result<()> {
         ];
         for (variant, mut durations) in timings {
             let record = Record::from_runs("spawn", variant, items, &mut durations).on(name);
-            record.emit()?;
-            records.push(record);
+            record.emit_into(&mut records)?;
         }
     }
     let python = if common.no_python {

@@ -54,8 +54,7 @@ pub(crate) fn run(args: &StreamsArgs) -> anyhow::Result<()> {
         let mut record =
             Record::from_runs("streams", variant, items, &mut durations).on(runtime_name);
         record = record.with_server_stats(server);
-        record.emit()?;
-        records.push(record);
+        record.emit_into(&mut records)?;
         anyhow::Ok(())
     };
     let runs = args.common.runs;
