@@ -1,5 +1,14 @@
 //! What every demo binary does once: set up logging and turn errors into an exit code.
+//!
+//! ```no_run
+//! # async fn demo(_: ()) -> anyhow::Result<()> { Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     patterns_core::app::run(demo(())).await
+//! }
+//! ```
 
+use std::future::Future;
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
@@ -25,4 +34,15 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a demo: installs tracing ([`init_tracing`]) before the demo's first poll, awaits
+/// it, and turns its result into the exit code ([`exit_code`]).
+///
+/// # Cancel safety
+///
+/// Dropping the returned future drops `demo` wherever it is waiting; nothing is printed.
+pub async fn run(demo: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
+    init_tracing();
+    exit_code(demo.await)
 }

@@ -13,34 +13,22 @@
 
 use std::fmt;
 
-use fixture_server::api::{Post, User};
 use futures::future::{join_all, try_join_all};
 use futures::{StreamExt, stream};
 use reqwest::Client;
+use serde::Deserialize;
 use tokio::task::JoinSet;
 
 // ANCHOR: fetch
 /// A failed fetch, with the URL it was for. Displays as one line: the URL, then every
 /// cause down to the root (`connection refused`, `operation timed out`...).
 #[derive(Debug, thiserror::Error)]
-#[error("{url}: {}", causes(.error))]
+#[error("{url}: {}", patterns_core::error::chain(.error))]
 pub struct FetchError {
     /// What was fetched.
     pub url: String,
     /// Why it failed; ask it `is_timeout()`, `is_connect()`, `status()`...
     pub error: reqwest::Error,
-}
-
-/// `error: its cause: the root cause`, the way `anyhow` prints `{:#}`.
-fn causes(error: &reqwest::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
 }
 
 /// GETs `url` and returns the body's length; a non-2xx status is an error.
@@ -57,6 +45,24 @@ pub async fn fetch(client: &Client, url: &str) -> Result<usize, FetchError> {
 // ANCHOR_END: fetch
 
 // ANCHOR: try_join
+/// A user of the JSON API: only the fields this code reads (serde skips the others).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    /// The user's id.
+    pub id: u32,
+    /// Full name.
+    pub name: String,
+}
+
+/// A post of the JSON API, likewise trimmed to what is read.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Post {
+    /// The author's id.
+    pub user_id: u32,
+    /// One line.
+    pub title: String,
+}
+
 /// A user and their posts: two requests of different types at once. For a fixed set,
 /// `tokio::try_join!` returns a tuple, and the first error drops the other request.
 pub async fn user_and_posts(

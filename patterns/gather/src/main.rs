@@ -40,11 +40,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     let fixture = FixtureServer::start().await?;
     let urls = if args.urls.is_empty() {
         let count = u64::from(args.count);

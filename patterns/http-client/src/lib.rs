@@ -1,29 +1,52 @@
 //! An HTTP client the way production code needs one: what the tutorials do with
 //! `aiohttp.ClientSession`, in reqwest.
 //!
-//! - one `reqwest::Client`, built once with its three timeouts ([`timeout::client`]) and
-//!   shared: it is a connection pool, and cloning it is cheap;
-//! - [`get_json`]: a typed JSON API into serde structs; [`user_and_posts`] fetches a user and
-//!   five posts at once;
+//! - one `reqwest::Client`, built once with its three timeouts ([`client`]) and shared: it
+//!   is a connection pool, and cloning it is cheap;
+//! - [`get_json`]: a typed JSON API into serde structs; [`user_and_first_posts`] fetches a
+//!   user and their first posts at once;
 //! - [`HttpError`]: every way a request fails, as a value that names its URL and its kind:
 //!   invalid URL, DNS failure, connection refused, timeout, error status, body cut off,
 //!   invalid JSON;
-//! - [`send_with_retry`]: retries with backoff and a total budget, for idempotent requests
-//!   only.
+//! - [`send_with_retry`]: retries with exponential backoff ([backon](https://docs.rs/backon)),
+//!   for idempotent requests only.
 //!
 //! Run the demo with `cargo run -p http-client`.
 
-use std::error::Error as _;
 use std::io;
+use std::time::Duration;
 
+use backon::Retryable as _;
 use bytes::Bytes;
-use fixture_server::api::{Post, User};
 use futures::future::try_join_all;
+use patterns_core::error::{chain, has_io_kind, root_cause};
 use reqwest::{Client, Method, Request, StatusCode, Url};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use timeout::{Backoff, RetryError, retry};
 
-pub use timeout::{HttpTimeouts, client};
+pub use backon::ExponentialBuilder;
+
+// ANCHOR: client
+/// The three limits of an HTTP request (aiohttp's `ClientTimeout(connect=, sock_read=, total=)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpTimeouts {
+    /// Opening the TCP connection (and TLS).
+    pub connect: Duration,
+    /// The longest wait for the next bytes of the response; a slow but steady body passes.
+    pub read: Duration,
+    /// The whole request, body included; a slow but steady body fails.
+    pub total: Duration,
+}
+
+/// A client that enforces all three. Build it once and share it: it is the connection pool.
+pub fn client(limits: HttpTimeouts) -> reqwest::Result<Client> {
+    Client::builder()
+        .connect_timeout(limits.connect)
+        .read_timeout(limits.read)
+        .timeout(limits.total)
+        .build()
+}
+// ANCHOR_END: client
 
 // ANCHOR: errors
 /// Why a request failed. Every variant names the URL; `Display` is one line.
@@ -83,7 +106,7 @@ impl HttpError {
     /// Sorts a reqwest error into a kind, by what reqwest says and by its causes.
     pub fn classify(url: &str, error: reqwest::Error) -> Self {
         let url = url.to_owned();
-        let detail = causes(&error);
+        let detail = chain(&error);
         if error.is_timeout() {
             Self::Timeout { url }
         } else if let Some(status) = error.status() {
@@ -91,14 +114,14 @@ impl HttpError {
         } else if error.is_connect() && detail.contains("dns error") {
             Self::Dns {
                 url,
-                detail: root_cause(&error),
+                detail: root_cause(&error).to_string(),
             }
         } else if error.is_connect() && has_io_kind(&error, io::ErrorKind::ConnectionRefused) {
             Self::Refused { url }
         } else if error.is_body() || error.is_decode() {
             Self::BodyCut {
                 url,
-                detail: root_cause(&error),
+                detail: root_cause(&error).to_string(),
             }
         } else {
             Self::Other { url, detail }
@@ -107,39 +130,6 @@ impl HttpError {
 }
 // ANCHOR_END: errors
 
-fn causes(error: &reqwest::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
-}
-
-fn root_cause(error: &reqwest::Error) -> String {
-    let mut deepest: &dyn std::error::Error = error;
-    while let Some(cause) = deepest.source() {
-        deepest = cause;
-    }
-    deepest.to_string()
-}
-
-fn has_io_kind(error: &reqwest::Error, kind: io::ErrorKind) -> bool {
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == kind)
-        {
-            return true;
-        }
-        source = cause.source();
-    }
-    false
-}
-
 // ANCHOR: get
 /// GETs `url` and returns its body; any failure becomes an [`HttpError`].
 pub async fn get_bytes(client: &Client, url: &str) -> Result<Bytes, HttpError> {
@@ -147,18 +137,7 @@ pub async fn get_bytes(client: &Client, url: &str) -> Result<Bytes, HttpError> {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
-    let response = client
-        .get(parsed)
-        .send()
-        .await
-        .map_err(|e| HttpError::classify(url, e))?;
-    let response = response
-        .error_for_status()
-        .map_err(|e| HttpError::classify(url, e))?;
-    response
-        .bytes()
-        .await
-        .map_err(|e| HttpError::classify(url, e))
+    send_once(client, Request::new(Method::GET, parsed), url).await
 }
 
 /// GETs `url` and decodes its JSON body into `T`. Reading the body and decoding it are two
@@ -173,8 +152,35 @@ pub async fn get_json<T: DeserializeOwned>(client: &Client, url: &str) -> Result
 // ANCHOR_END: get
 
 // ANCHOR: typed
-/// One user and the first `posts` posts, all requested at once, decoded into structs.
-pub async fn user_and_posts(
+/// A user of the JSON API, every field decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    /// The user's id.
+    pub id: u32,
+    /// Full name.
+    pub name: String,
+    /// Lower-case login.
+    pub username: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+/// A post of the JSON API, every field decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Post {
+    /// The post's id.
+    pub id: u32,
+    /// The author's id.
+    pub user_id: u32,
+    /// One line.
+    pub title: String,
+    /// A few sentences.
+    pub body: String,
+}
+
+/// One user and the posts numbered 1 to `posts`, all requested at once, decoded into
+/// structs.
+pub async fn user_and_first_posts(
     client: &Client,
     base_url: &str,
     user_id: u32,
@@ -191,54 +197,48 @@ pub async fn user_and_posts(
 // ANCHOR_END: typed
 
 // ANCHOR: retry
-/// Sends `request`, retrying transient failures with `policy`, but only if the method is
-/// idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and the body can be replayed: a POST
-/// that timed out may already have happened, so it is sent once.
+/// Sends `request`, retrying transient failures ([`HttpError::is_transient`]) as `backoff`
+/// says, but only if the method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and
+/// the body can be replayed: a POST that timed out may already have happened, so it is
+/// sent once. Returns the body, or the last failure.
+///
+/// `backoff` bounds the tries and the waits between them (`with_max_times`,
+/// `with_total_delay`); the client's own timeouts bound each try.
 pub async fn send_with_retry(
     client: &Client,
     request: Request,
-    policy: &Backoff,
-) -> Result<Bytes, RetryError<HttpError>> {
+    backoff: ExponentialBuilder,
+) -> Result<Bytes, HttpError> {
     let url = request.url().to_string();
-    // The first try sends the request itself; retries send clones of this template.
-    let template = request
-        .try_clone()
-        .filter(|_| is_idempotent(request.method()));
-    let policy = if template.is_some() {
-        *policy
-    } else {
-        Backoff {
-            attempts: 1,
-            ..*policy
-        }
+    let replayable = is_idempotent(request.method()) && request.try_clone().is_some();
+    if !replayable {
+        return send_once(client, request, &url).await;
+    }
+    // Every try sends a fresh clone: `execute` consumes the request it is given.
+    let attempt = || async {
+        let copy = request.try_clone().ok_or_else(|| HttpError::Other {
+            url: url.clone(),
+            detail: "the request body cannot be replayed".into(),
+        })?;
+        send_once(client, copy, &url).await
     };
-    let mut first = Some(request);
-    let attempt = |_try_number| {
-        let next = first
-            .take()
-            .or_else(|| template.as_ref().and_then(Request::try_clone));
-        let url = url.clone();
-        async move {
-            let Some(request) = next else {
-                return Err(HttpError::Other {
-                    url,
-                    detail: "the request cannot be sent again".into(),
-                });
-            };
-            let response = client
-                .execute(request)
-                .await
-                .map_err(|e| HttpError::classify(&url, e))?;
-            let response = response
-                .error_for_status()
-                .map_err(|e| HttpError::classify(&url, e))?;
-            response
-                .bytes()
-                .await
-                .map_err(|e| HttpError::classify(&url, e))
-        }
-    };
-    retry(&policy, attempt, HttpError::is_transient).await
+    attempt
+        .retry(backoff)
+        .when(HttpError::is_transient)
+        .notify(|error, wait| tracing::debug!(%error, ?wait, "retrying"))
+        .await
+}
+
+async fn send_once(client: &Client, request: Request, url: &str) -> Result<Bytes, HttpError> {
+    let response = client
+        .execute(request)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| HttpError::classify(url, e))?;
+    response
+        .bytes()
+        .await
+        .map_err(|e| HttpError::classify(url, e))
 }
 
 fn is_idempotent(method: &Method) -> bool {

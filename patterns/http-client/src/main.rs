@@ -11,10 +11,12 @@ use std::time::Duration;
 use clap::Parser;
 use fixture_server::FixtureServer;
 use futures::future::join_all;
-use http_client::{HttpTimeouts, client, get_bytes, get_json, send_with_retry, user_and_posts};
+use http_client::{
+    ExponentialBuilder, HttpTimeouts, client, get_bytes, get_json, send_with_retry,
+    user_and_first_posts,
+};
 use patterns_core::{app, timed};
 use reqwest::Method;
-use timeout::{Backoff, RetryError, TimeoutFlags};
 
 /// A production-shaped reqwest client against the fixture (or --url).
 #[derive(Debug, Parser)]
@@ -23,21 +25,36 @@ struct Args {
     /// Also GET this URL with the client below.
     #[arg(long)]
     url: Option<String>,
-    /// Limits of the shared client.
-    #[command(flatten)]
-    limits: TimeoutFlags,
+    /// Connect timeout of the shared client, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    connect_ms: u64,
+    /// Read timeout (the longest wait between bytes), in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    read_ms: u64,
+    /// Total timeout of each request, in milliseconds.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    total_ms: u64,
+}
+
+impl Args {
+    fn limits(&self) -> HttpTimeouts {
+        HttpTimeouts {
+            connect: Duration::from_millis(self.connect_ms),
+            read: Duration::from_millis(self.read_ms),
+            total: Duration::from_millis(self.total_ms),
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     let server = FixtureServer::start().await?;
     // ANCHOR: one_client
-    let limits = args.limits.limits();
+    let limits = args.limits();
     let shared = client(limits)?; // built once; clone it, never rebuild it per request
     // ANCHOR_END: one_client
 
@@ -65,7 +82,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         server.stats().connections
     );
 
-    let (user, posts) = user_and_posts(&shared, &server.base_url(), 1, 5).await?;
+    let (user, posts) = user_and_first_posts(&shared, &server.base_url(), 1, 5).await?;
     println!(
         "2. typed JSON: {} <{}> and {} posts, the first {:?}",
         user.name,
@@ -103,28 +120,27 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!("   {kind}: {line}");
     }
 
-    let policy = Backoff {
-        attempts: 3,
-        first: Duration::from_millis(50),
-        max_delay: Duration::from_millis(500),
-        budget: Duration::from_secs(5),
-        jitter: true,
-    };
+    // ANCHOR: demo_retry
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_millis(500))
+        .with_max_times(2) // retries, after the first try
+        .with_jitter();
     for method in [Method::GET, Method::POST] {
         server.reset_stats();
         let request = shared
             .request(method.clone(), server.url("/status/503"))
             .build()?;
-        let outcome = send_with_retry(&shared, request, &policy).await;
-        let verdict = match (&outcome, server.stats().requests) {
-            (Err(RetryError::Exhausted { .. }), 1) => "not retried (not idempotent)".to_owned(),
-            (Err(RetryError::Exhausted { attempts, .. }), _) => {
-                format!("retried, gave up after {attempts} tries")
-            }
-            _ => format!("{outcome:?}"),
+        let outcome = send_with_retry(&shared, request, backoff).await;
+        let tries = server.stats().requests;
+        let verdict = match (outcome, tries) {
+            (Err(_), 1) => "sent once, not retried (not idempotent)".to_owned(),
+            (Err(error), _) => format!("retried, gave up after {tries} tries: {error}"),
+            (Ok(_), _) => "succeeded?".to_owned(),
         };
         println!("4. {method} of a 503: {verdict}");
     }
+    // ANCHOR_END: demo_retry
 
     if let Some(url) = &args.url {
         match get_bytes(&shared, url).await {

@@ -6,10 +6,10 @@ use std::time::Duration;
 use fixture_server::FixtureServer;
 use futures::future::join_all;
 use http_client::{
-    HttpError, HttpTimeouts, client, get_bytes, get_json, send_with_retry, user_and_posts,
+    ExponentialBuilder, HttpError, HttpTimeouts, client, get_bytes, get_json, send_with_retry,
+    user_and_first_posts,
 };
 use reqwest::{Client, Method, StatusCode};
-use timeout::{Backoff, RetryError};
 use tokio::time::Instant;
 
 fn strict() -> Client {
@@ -89,7 +89,7 @@ async fn every_failure_kind_is_its_own_error_with_its_url_and_none_stops_the_oth
 #[tokio::test]
 async fn typed_json_fetches_a_user_and_five_posts() {
     let server = FixtureServer::start().await.unwrap();
-    let (user, posts) = user_and_posts(&Client::new(), &server.base_url(), 1, 5)
+    let (user, posts) = user_and_first_posts(&Client::new(), &server.base_url(), 1, 5)
         .await
         .unwrap();
     assert_eq!(user.email, "ada.lovelace@example.com");
@@ -122,14 +122,12 @@ async fn one_shared_client_reuses_connections_a_client_per_request_does_not() {
     );
 }
 
-fn policy() -> Backoff {
-    Backoff {
-        attempts: 4,
-        first: Duration::from_millis(100),
-        max_delay: Duration::from_secs(1),
-        budget: Duration::from_secs(10),
-        jitter: false,
-    }
+/// Up to three retries after the first try, 100 ms then 200 then 400 ms apart.
+fn backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(1))
+        .with_max_times(3)
 }
 
 #[tokio::test(start_paused = true)]
@@ -140,12 +138,19 @@ async fn a_get_is_retried_a_post_is_not_and_a_client_error_is_final() {
         .request(Method::GET, server.url("/status/503"))
         .build()
         .unwrap();
-    let outcome = send_with_retry(&client, get, &policy()).await;
+    let started = Instant::now();
+    let outcome = send_with_retry(&client, get, backoff()).await;
     assert!(
-        matches!(outcome, Err(RetryError::Exhausted { attempts: 4, .. })),
+        matches!(outcome, Err(HttpError::Status { status, .. }) if status == 503),
         "{outcome:?}"
     );
-    assert_eq!(server.stats().requests, 4);
+    assert_eq!(
+        server.stats().requests,
+        4,
+        "the first try and three retries"
+    );
+    // Virtual time: the three waits, plus at most a millisecond of timer rounding each.
+    assert_between(started.elapsed(), 100 + 200 + 400, 3);
 
     server.reset_stats();
     let post = client
@@ -153,11 +158,8 @@ async fn a_get_is_retried_a_post_is_not_and_a_client_error_is_final() {
         .body("order #1")
         .build()
         .unwrap();
-    let outcome = send_with_retry(&client, post, &policy()).await;
-    assert!(
-        matches!(outcome, Err(RetryError::Exhausted { attempts: 1, .. })),
-        "{outcome:?}"
-    );
+    let outcome = send_with_retry(&client, post, backoff()).await;
+    assert!(outcome.is_err(), "{outcome:?}");
     assert_eq!(server.stats().requests, 1, "a POST is sent once");
 
     server.reset_stats();
@@ -165,31 +167,42 @@ async fn a_get_is_retried_a_post_is_not_and_a_client_error_is_final() {
         .request(Method::GET, server.url("/status/404"))
         .build()
         .unwrap();
-    let outcome = send_with_retry(&client, missing, &policy()).await;
+    let outcome = send_with_retry(&client, missing, backoff()).await;
     assert!(
-        matches!(outcome, Err(RetryError::Fatal { attempts: 1, .. })),
+        matches!(outcome, Err(HttpError::Status { status, .. }) if status == 404),
         "{outcome:?}"
     );
+    assert_eq!(server.stats().requests, 1, "a 404 is final");
 }
 
 #[tokio::test(start_paused = true)]
-async fn retries_stop_at_the_budget() {
+async fn retries_stop_when_the_waits_reach_their_total() {
     let server = FixtureServer::start().await.unwrap();
-    let client = strict(); // each try times out after 800 ms
-    let budget = Backoff {
-        attempts: 10,
-        budget: Duration::from_secs(2),
-        ..policy()
-    };
+    let client = strict(); // each try times out after 500 ms (its read timeout)
+    // Waits of 100, 200 and 400 ms fit in 750 ms; the next one (800 ms) would not.
+    let bounded = backoff()
+        .with_max_times(10)
+        .with_total_delay(Some(Duration::from_millis(750)));
     let started = Instant::now();
     let slow = client
         .request(Method::GET, server.url("/delay/5000"))
         .build()
         .unwrap();
-    let outcome = send_with_retry(&client, slow, &budget).await;
+    let outcome = send_with_retry(&client, slow, bounded).await;
     assert!(
-        matches!(outcome, Err(RetryError::OutOfTime { .. })),
+        matches!(outcome, Err(HttpError::Timeout { .. })),
         "{outcome:?}"
     );
-    assert!(started.elapsed() <= Duration::from_secs(2));
+    assert_eq!(server.stats().requests, 4);
+    assert_between(started.elapsed(), 4 * 500 + 700, 7);
+}
+
+/// `elapsed` is `ms` milliseconds of virtual time, plus at most `rounding` (tokio's timer
+/// rounds each sleep up to the next millisecond).
+fn assert_between(elapsed: Duration, ms: u64, rounding: u64) {
+    let least = Duration::from_millis(ms);
+    assert!(
+        elapsed >= least && elapsed <= least + Duration::from_millis(rounding),
+        "{elapsed:?}, expected {least:?} (+{rounding} ms)"
+    );
 }

@@ -29,11 +29,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     let (workers, increments) = (usize::from(args.workers), args.increments);
     let expected = workers as u64 * increments;
     println!("{workers} tasks x {increments} increments: {expected} expected");

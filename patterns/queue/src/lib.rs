@@ -162,7 +162,7 @@ pub fn work_queue<T>(capacity: usize) -> (Producer<T>, Consumer<T>, Arc<Progress
 /// Two atomic flags, not `CancellationToken`s: the loops read them once per item and never
 /// wait on them, and a flag read costs a plain load where a token takes a lock.
 #[derive(Debug, Clone, Default)]
-pub struct Stop(Arc<StopFlags>);
+pub struct StopSignal(Arc<StopFlags>);
 
 #[derive(Debug, Default)]
 struct StopFlags {
@@ -170,18 +170,18 @@ struct StopFlags {
     aborted: AtomicBool,
 }
 
-impl Stop {
+impl StopSignal {
     /// Signals not yet given.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Stop producing; process what is queued.
+    /// StopSignal producing; process what is queued.
     pub fn drain(&self) {
         self.0.draining.store(true, Ordering::Release);
     }
 
-    /// Stop producing; set aside what is queued, unprocessed. (An abort is also a drain.)
+    /// StopSignal producing; set aside what is queued, unprocessed. (An abort is also a drain.)
     pub fn abort(&self) {
         self.0.aborted.store(true, Ordering::Release);
         self.drain();
@@ -205,7 +205,7 @@ pub async fn produce<T>(
     producer: Producer<T>,
     count: u64,
     mut make: impl FnMut(u64) -> T,
-    stop: &Stop,
+    stop: &StopSignal,
 ) -> u64 {
     for index in 0..count {
         if stop.producing_stopped() {
@@ -221,38 +221,34 @@ pub async fn produce<T>(
 
 /// What one consumer did with the items it received.
 #[derive(Debug)]
-pub struct Tally<T, E> {
+pub struct ConsumerReport<T, E> {
     /// Items processed successfully.
     pub processed: u64,
-    /// The sum of what `process` returned, to check that no item was lost or doubled.
-    pub checksum: u64,
     /// Items whose processing failed, each with its error: reported, never dropped.
     pub failed: Vec<(T, E)>,
     /// Items received after a hard stop, set aside unprocessed: reported, never dropped.
     pub unprocessed: Vec<T>,
 }
 
-impl<T, E> Default for Tally<T, E> {
+impl<T, E> Default for ConsumerReport<T, E> {
     fn default() -> Self {
         Self {
             processed: 0,
-            checksum: 0,
             failed: Vec::new(),
             unprocessed: Vec::new(),
         }
     }
 }
 
-impl<T, E> Tally<T, E> {
-    /// Adds another consumer's tally to this one.
+impl<T, E> ConsumerReport<T, E> {
+    /// Adds another consumer's report to this one.
     pub fn merge(&mut self, other: Self) {
         self.processed += other.processed;
-        self.checksum = self.checksum.wrapping_add(other.checksum);
         self.failed.extend(other.failed);
         self.unprocessed.extend(other.unprocessed);
     }
 
-    /// Every item this tally accounts for.
+    /// Every item this report accounts for.
     pub fn accounted(&self) -> u64 {
         self.processed + self.failed.len() as u64 + self.unprocessed.len() as u64
     }
@@ -265,33 +261,30 @@ impl<T, E> Tally<T, E> {
 pub async fn consume<T, E, Fut>(
     consumer: Consumer<T>,
     process: impl Fn(T) -> Fut,
-    stop: &Stop,
-) -> Tally<T, E>
+    stop: &StopSignal,
+) -> ConsumerReport<T, E>
 where
-    Fut: Future<Output = Result<u64, (T, E)>>,
+    Fut: Future<Output = Result<(), (T, E)>>,
 {
-    let mut tally = Tally::default();
+    let mut report = ConsumerReport::default();
     while let Some(item) = consumer.get().await {
         if stop.processing_stopped() {
-            tally.unprocessed.push(item);
+            report.unprocessed.push(item);
         } else {
             match process(item).await {
-                Ok(value) => {
-                    tally.processed += 1;
-                    tally.checksum = tally.checksum.wrapping_add(value);
-                }
-                Err(failure) => tally.failed.push(failure),
+                Ok(()) => report.processed += 1,
+                Err(failure) => report.failed.push(failure),
             }
         }
         consumer.done();
     }
-    tally
+    report
 }
 // ANCHOR_END: consume
 
 /// The shape of a run: how many producers and consumers, how big the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
+pub struct RunConfig {
     /// Producer tasks.
     pub producers: usize,
     /// Consumer tasks.
@@ -304,42 +297,42 @@ pub struct Plan {
 
 /// What a whole run did.
 #[derive(Debug)]
-pub struct Outcome<T, E> {
+pub struct RunReport<T, E> {
     /// Items put by all producers.
     pub produced: u64,
     /// What all consumers did with them.
-    pub tally: Tally<T, E>,
+    pub consumed: ConsumerReport<T, E>,
 }
 
-impl<T, E> Outcome<T, E> {
+impl<T, E> RunReport<T, E> {
     /// `produced = processed + failed + unprocessed`: nothing lost, nothing doubled.
     pub fn nothing_lost(&self) -> bool {
-        self.produced == self.tally.accounted()
+        self.produced == self.consumed.accounted()
     }
 }
 
 // ANCHOR: run
-/// Spawns the producers and consumers of `plan` on one queue and waits for all of them.
+/// Spawns the producers and consumers of `config` on one queue and waits for all of them.
 /// `make(producer, index)` builds an item; `process` handles one.
 pub async fn run<T, E, Fut>(
-    plan: Plan,
+    config: RunConfig,
     make: impl Fn(usize, u64) -> T + Clone + Send + 'static,
     process: impl Fn(T) -> Fut + Clone + Send + 'static,
-    stop: &Stop,
-) -> Result<Outcome<T, E>, tokio::task::JoinError>
+    stop: &StopSignal,
+) -> Result<RunReport<T, E>, tokio::task::JoinError>
 where
     T: Send + 'static,
     E: Send + 'static,
-    Fut: Future<Output = Result<u64, (T, E)>> + Send,
+    Fut: Future<Output = Result<(), (T, E)>> + Send,
 {
-    let (producer, consumer, _progress) = work_queue(plan.capacity);
+    let (producer, consumer, _progress) = work_queue(config.capacity);
     let mut producers = tokio::task::JoinSet::new();
-    for id in 0..plan.producers {
+    for id in 0..config.producers {
         let (producer, make, stop) = (producer.clone(), make.clone(), stop.clone());
         producers.spawn(async move {
             produce(
                 producer,
-                plan.items_per_producer,
+                config.items_per_producer,
                 move |i| make(id, i),
                 &stop,
             )
@@ -348,7 +341,7 @@ where
     }
     drop(producer); // the queue closes when the last producer task ends
     let mut consumers = tokio::task::JoinSet::new();
-    for _ in 0..plan.consumers {
+    for _ in 0..config.consumers {
         let (consumer, process, stop) = (consumer.clone(), process.clone(), stop.clone());
         consumers.spawn(async move { consume(consumer, process, &stop).await });
     }
@@ -357,10 +350,13 @@ where
     for put in producers.join_all().await {
         produced += put;
     }
-    let mut tally = Tally::default();
+    let mut report = ConsumerReport::default();
     while let Some(one) = consumers.join_next().await {
-        tally.merge(one?);
+        report.merge(one?);
     }
-    Ok(Outcome { produced, tally })
+    Ok(RunReport {
+        produced,
+        consumed: report,
+    })
 }
 // ANCHOR_END: run

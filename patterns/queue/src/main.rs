@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use patterns_core::app;
-use queue::{Outcome, Plan, Stop, consume, produce, run, work_queue};
+use queue::{RunConfig, RunReport, StopSignal, consume, produce, run, work_queue};
 use tokio::time::{Instant, sleep};
 
 /// Show a bounded producer/consumer queue: join, failures, drain and abort.
@@ -61,13 +61,13 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
                 format!("item {}-{} could not be processed", item.0, item.1),
             ))
         } else {
-            Ok(item.1)
+            Ok(())
         }
     };
 
     // ANCHOR: demo_join
     let (producer, consumer, progress) = work_queue::<Item>(args.capacity as usize);
-    let stop = Stop::new();
+    let stop = StopSignal::new();
     let mut consumers = tokio::task::JoinSet::new();
     for _ in 0..args.consumers {
         let (consumer, stop) = (consumer.clone(), stop.clone());
@@ -84,42 +84,42 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
     let joined_after = started.elapsed();
     drop(producer); // closing the queue ends the consumers: no None sentinels
     // ANCHOR_END: demo_join
-    let mut outcome = Outcome {
+    let mut report = RunReport {
         produced,
-        tally: Default::default(),
+        consumed: Default::default(),
     };
-    while let Some(tally) = consumers.join_next().await {
-        outcome.tally.merge(tally?);
+    while let Some(one) = consumers.join_next().await {
+        report.consumed.merge(one?);
     }
     println!(
         "1. join returned after {:.2} s: produced {}, processed {}, failed {}",
         joined_after.as_secs_f64(),
-        outcome.produced,
-        outcome.tally.processed,
-        outcome.tally.failed.len()
+        report.produced,
+        report.consumed.processed,
+        report.consumed.failed.len()
     );
-    for (_, error) in &outcome.tally.failed {
+    for (_, error) in &report.consumed.failed {
         println!("   failed: {error}");
     }
 
-    let plan = Plan {
+    let config = RunConfig {
         producers: args.producers.into(),
         consumers: args.consumers.into(),
         capacity: args.capacity as usize,
         items_per_producer: 1_000_000,
     };
-    let drained = stopped(plan, process, Stop::drain, args.until_ctrl_c).await?;
+    let drained = stopped(config, process, StopSignal::drain, args.until_ctrl_c).await?;
     println!(
         "2. drained on stop: produced {}, processed {}, failed {}, left unprocessed {}: nothing lost: {}",
         drained.produced,
-        drained.tally.processed,
-        drained.tally.failed.len(),
-        drained.tally.unprocessed.len(),
+        drained.consumed.processed,
+        drained.consumed.failed.len(),
+        drained.consumed.unprocessed.len(),
         drained.nothing_lost()
     );
-    let aborted = stopped(plan, process, Stop::abort, false).await?;
+    let aborted = stopped(config, process, StopSignal::abort, false).await?;
     let first: Vec<String> = aborted
-        .tally
+        .consumed
         .unprocessed
         .iter()
         .take(5)
@@ -128,26 +128,26 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
     println!(
         "3. aborted: produced {}, processed {}, failed {}, left unprocessed {} (first: {}): nothing lost: {}",
         aborted.produced,
-        aborted.tally.processed,
-        aborted.tally.failed.len(),
-        aborted.tally.unprocessed.len(),
+        aborted.consumed.processed,
+        aborted.consumed.failed.len(),
+        aborted.consumed.unprocessed.len(),
         first.join(", "),
         aborted.nothing_lost()
     );
     Ok(())
 }
 
-/// Runs `plan` until 100 ms have passed (or Ctrl-C), then stops it with `how`.
+/// Runs `config` until 100 ms have passed (or Ctrl-C), then stops it with `how`.
 async fn stopped<Fut>(
-    plan: Plan,
+    config: RunConfig,
     process: impl Fn(Item) -> Fut + Clone + Send + 'static,
-    how: fn(&Stop),
+    how: fn(&StopSignal),
     until_ctrl_c: bool,
-) -> anyhow::Result<Outcome<Item, String>>
+) -> anyhow::Result<RunReport<Item, String>>
 where
-    Fut: Future<Output = Result<u64, (Item, String)>> + Send,
+    Fut: Future<Output = Result<(), (Item, String)>> + Send,
 {
-    let stop = Stop::new();
+    let stop = StopSignal::new();
     let signal = stop.clone();
     tokio::spawn(async move {
         if until_ctrl_c {
@@ -158,5 +158,5 @@ where
         }
         how(&signal);
     });
-    Ok(run(plan, |p, i| (p, i), process, &stop).await?)
+    Ok(run(config, |p, i| (p, i), process, &stop).await?)
 }

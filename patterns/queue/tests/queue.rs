@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use queue::{Outcome, Plan, Stop, consume, run, work_queue};
+use queue::{RunConfig, RunReport, StopSignal, consume, run, work_queue};
 use tokio::time::{Instant, sleep, timeout};
 
 /// Items are their own ids: producer p makes p * per + i.
@@ -22,19 +22,20 @@ async fn every_item_is_processed_exactly_once_for_any_shape() {
             let record = record.clone();
             async move {
                 record.lock().unwrap().push(item);
-                Ok::<u64, (u64, ())>(item)
+                Ok::<(), (u64, ())>(())
             }
         };
-        let plan = Plan {
+        let config = RunConfig {
             producers,
             consumers,
             capacity: 64,
             items_per_producer: per,
         };
-        let outcome = run(plan, id(per), process, &Stop::new()).await.unwrap();
+        let report = run(config, id(per), process, &StopSignal::new())
+            .await
+            .unwrap();
         let n = producers as u64 * per;
-        assert_eq!((outcome.produced, outcome.tally.processed), (n, n));
-        assert_eq!(outcome.tally.checksum, n * (n - 1) / 2, "checksum");
+        assert_eq!((report.produced, report.consumed.processed), (n, n));
         let mut ids = seen.lock().unwrap().clone();
         ids.sort_unstable();
         assert_eq!(
@@ -75,7 +76,7 @@ async fn a_full_queue_holds_the_producer_back_and_never_grows() {
 }
 
 /// What `slow_process` returns for one item.
-type Processing = std::pin::Pin<Box<dyn Future<Output = Result<u64, (u64, String)>> + Send>>;
+type Processing = std::pin::Pin<Box<dyn Future<Output = Result<(), (u64, String)>> + Send>>;
 
 /// Processing that takes 10 ms per item and fails where `fails` says.
 fn slow_process(fails: fn(u64) -> bool) -> impl Fn(u64) -> Processing + Clone + Send + 'static {
@@ -85,97 +86,102 @@ fn slow_process(fails: fn(u64) -> bool) -> impl Fn(u64) -> Processing + Clone + 
             if fails(item) {
                 Err((item, format!("item {item} is cursed")))
             } else {
-                Ok(item)
+                Ok(())
             }
         })
     }
 }
 
-async fn stopped_run(stop_with: fn(&Stop)) -> Outcome<u64, String> {
-    let stop = Stop::new();
+async fn stopped_run(stop_with: fn(&StopSignal)) -> RunReport<u64, String> {
+    let stop = StopSignal::new();
     let signal = stop.clone();
     tokio::spawn(async move {
         sleep(Duration::from_millis(500)).await;
         stop_with(&signal);
     });
-    let plan = Plan {
+    let config = RunConfig {
         producers: 2,
         consumers: 2,
         capacity: 16,
         items_per_producer: 10_000,
     };
-    run(plan, id(10_000), slow_process(|_| false), &stop)
+    run(config, id(10_000), slow_process(|_| false), &stop)
         .await
         .unwrap()
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_drain_stops_the_producers_and_processes_everything_queued() {
-    let outcome = stopped_run(Stop::drain).await;
-    assert!(outcome.produced < 20_000, "producers stopped early");
+    let report = stopped_run(StopSignal::drain).await;
+    assert!(report.produced < 20_000, "producers stopped early");
     assert_eq!(
-        outcome.tally.processed, outcome.produced,
+        report.consumed.processed, report.produced,
         "everything put was processed"
     );
-    assert!(outcome.tally.unprocessed.is_empty());
-    assert!(outcome.nothing_lost());
+    assert!(report.consumed.unprocessed.is_empty());
+    assert!(report.nothing_lost());
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_abort_sets_the_rest_aside_and_reports_it() {
-    let outcome = stopped_run(Stop::abort).await;
+    let report = stopped_run(StopSignal::abort).await;
     assert!(
-        !outcome.tally.unprocessed.is_empty(),
+        !report.consumed.unprocessed.is_empty(),
         "the queued items were set aside"
     );
-    assert!(outcome.tally.processed < outcome.produced);
+    assert!(report.consumed.processed < report.produced);
     assert!(
-        outcome.nothing_lost(),
+        report.nothing_lost(),
         "{} produced, {} accounted",
-        outcome.produced,
-        outcome.tally.accounted()
+        report.produced,
+        report.consumed.accounted()
     );
 }
 
 #[tokio::test(start_paused = true)]
 async fn failed_items_are_reported_with_their_error_and_the_rest_go_on() {
-    let plan = Plan {
+    let config = RunConfig {
         producers: 2,
         consumers: 3,
         capacity: 8,
         items_per_producer: 50,
     };
-    let outcome = run(
-        plan,
+    let report = run(
+        config,
         id(50),
         slow_process(|item| item % 7 == 0),
-        &Stop::new(),
+        &StopSignal::new(),
     )
     .await
     .unwrap();
-    let mut failed: Vec<u64> = outcome.tally.failed.iter().map(|(item, _)| *item).collect();
+    let mut failed: Vec<u64> = report
+        .consumed
+        .failed
+        .iter()
+        .map(|(item, _)| *item)
+        .collect();
     failed.sort_unstable();
     assert_eq!(failed, (0..100).filter(|i| i % 7 == 0).collect::<Vec<_>>());
     assert!(
-        outcome
-            .tally
+        report
+            .consumed
             .failed
             .iter()
             .all(|(item, error)| *error == format!("item {item} is cursed"))
     );
-    assert_eq!(outcome.tally.processed, 100 - failed.len() as u64);
-    assert!(outcome.nothing_lost());
+    assert_eq!(report.consumed.processed, 100 - failed.len() as u64);
+    assert!(report.nothing_lost());
 }
 
 #[tokio::test(start_paused = true)]
 async fn join_waits_until_items_are_processed_not_just_received() {
     let (producer, consumer, progress) = work_queue::<u64>(4);
     let worker = tokio::spawn(async move {
-        let slow = |item| async move {
+        let slow = |_item| async move {
             sleep(Duration::from_secs(1)).await;
-            Ok::<u64, (u64, ())>(item)
+            Ok::<(), (u64, ())>(())
         };
-        consume(consumer, slow, &Stop::new()).await
+        consume(consumer, slow, &StopSignal::new()).await
     });
     let started = Instant::now();
     for i in 0..3 {

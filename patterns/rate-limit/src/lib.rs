@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
-use gather::{FetchError, fetch};
 use governor::clock::{Clock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
@@ -27,6 +26,12 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use reqwest::Client;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// GETs `url` and returns the body's length; a non-2xx status is an error too.
+async fn fetch(client: &Client, url: &str) -> reqwest::Result<usize> {
+    let response = client.get(url).send().await?.error_for_status()?;
+    Ok(response.bytes().await?.len())
+}
 
 // ANCHOR: semaphore
 /// At most `limit` requests in flight. The permit is taken *before* spawning, so no more
@@ -36,7 +41,7 @@ pub async fn fetch_with_semaphore(
     client: &Client,
     urls: &[String],
     limit: usize,
-) -> Vec<Result<usize, FetchError>> {
+) -> Vec<reqwest::Result<usize>> {
     let semaphore = Arc::new(Semaphore::new(limit));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, url) in urls.iter().enumerate() {
@@ -201,7 +206,7 @@ pub async fn fetch_at_rate(
     urls: &[String],
     rate: &RateLimit,
     concurrency: usize,
-) -> Vec<Result<usize, FetchError>> {
+) -> Vec<reqwest::Result<usize>> {
     stream::iter(urls)
         .map(|url| async move {
             rate.until_ready().await;

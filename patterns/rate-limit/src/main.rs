@@ -34,11 +34,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     let server = FixtureServer::start().await?;
     let client = reqwest::Client::new();
     let n = usize::from(args.requests);

@@ -37,11 +37,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.path.starts_with('/'),
         "--path must start with '/', got {:?}",

@@ -16,11 +16,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use fixture_server::api::{Item, Page};
 use futures::{Stream, StreamExt, TryStreamExt, stream};
-pub use gather::Order;
-use gather::{FetchError, fetch, fetch_json};
 use reqwest::Client;
+use serde::Deserialize;
 use tokio::time::{Instant, Sleep, sleep};
 
 // ANCHOR: unfold
@@ -91,21 +89,58 @@ impl Stream for AsyncRange {
 // ANCHOR_END: by_hand
 
 // ANCHOR: pages
-/// after the page whose `next_page` is empty; an error is yielded as the last item.
-/// `query` is appended to every page's URL (`"&sort=asc"`, an API key...), or empty.
-/// after the page whose `next_page` is empty; an error is yielded as the last item.
+/// One item of the paginated collection (the fields this code reads).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Item {
+    /// From 1 to the collection's size.
+    pub id: usize,
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: u64,
+}
+
+/// One page of the collection: its items and where to go next.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Page {
+    /// Pages in the whole collection.
+    pub total_pages: usize,
+    /// The page to ask for next; `None` after the last one.
+    pub next_page: Option<usize>,
+    /// This page's items.
+    pub items: Vec<Item>,
+}
+
+/// `GET {base_url}/items?page={number}&per_page={per_page}`, decoded.
+async fn get_page(
+    client: &Client,
+    base_url: &str,
+    number: usize,
+    per_page: usize,
+) -> reqwest::Result<Page> {
+    let url = format!("{base_url}/items?page={number}&per_page={per_page}");
+    client
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+}
+
+/// Every page of the collection, fetched one at a time, each only when the stream is
+/// polled for it (an async generator). The stream ends after the page whose `next_page`
+/// is empty; an error is yielded as the last item.
 pub fn pages(
     client: Client,
     base_url: String,
     per_page: usize,
-    query: String,
-) -> impl Stream<Item = Result<Page, FetchError>> {
+) -> impl Stream<Item = reqwest::Result<Page>> {
     stream::try_unfold(Some(1), move |next| {
-        let (client, base_url, query) = (client.clone(), base_url.clone(), query.clone());
+        let (client, base_url) = (client.clone(), base_url.clone());
         async move {
             let Some(number) = next else { return Ok(None) };
-            let url = format!("{base_url}/items?page={number}&per_page={per_page}{query}");
-            let page: Page = fetch_json(&client, url).await?;
+            let page = get_page(&client, &base_url, number, per_page).await?;
             let after = page.next_page;
             Ok(Some((page, after)))
         }
@@ -117,13 +152,21 @@ pub fn items(
     client: Client,
     base_url: String,
     per_page: usize,
-    query: String,
-) -> impl Stream<Item = Result<Item, FetchError>> {
-    pages(client, base_url, per_page, query)
+) -> impl Stream<Item = reqwest::Result<Item>> {
+    pages(client, base_url, per_page)
         .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
         .try_flatten()
 }
 // ANCHOR_END: pages
+
+/// Whether results keep the order of their requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// `buffered`: in request order (a slow page holds back the ones after it).
+    Input,
+    /// `buffer_unordered`: as each page arrives.
+    Completion,
+}
 
 // ANCHOR: concurrent_pages
 /// The same items with up to `in_flight` pages requested at once: the first page tells how
@@ -135,12 +178,10 @@ pub fn items_concurrently(
     per_page: usize,
     in_flight: usize,
     order: Order,
-    query: String,
-) -> impl Stream<Item = Result<Item, FetchError>> {
+) -> impl Stream<Item = reqwest::Result<Item>> {
     let page = move |number: usize| {
-        let url = format!("{base_url}/items?page={number}&per_page={per_page}{query}");
-        let client = client.clone();
-        async move { fetch_json::<Page>(&client, url).await }
+        let (client, base_url) = (client.clone(), base_url.clone());
+        async move { get_page(&client, &base_url, number, per_page).await }
     };
     stream::once(page(1))
         .map_ok(move |first| {
@@ -164,9 +205,13 @@ pub fn fetch_each<'a>(
     client: &'a Client,
     urls: &'a [String],
     in_flight: usize,
-) -> impl Stream<Item = (&'a str, Result<usize, FetchError>)> + 'a {
+) -> impl Stream<Item = (&'a str, reqwest::Result<usize>)> + 'a {
+    let body_length = async |url: &str| {
+        let response = client.get(url).send().await?.error_for_status()?;
+        Ok(response.bytes().await?.len())
+    };
     stream::iter(urls)
-        .map(move |url| async move { (url.as_str(), fetch(client, url).await) })
+        .map(move |url| async move { (url.as_str(), body_length(url).await) })
         .buffer_unordered(in_flight.max(1))
 }
 // ANCHOR_END: fetch_each

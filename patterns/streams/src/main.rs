@@ -31,11 +31,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     let (n, delay) = (args.count, Duration::from_millis(args.delay_ms));
     let (values, took) = timed("unfold", range_unfold(0, n, delay).collect::<Vec<_>>()).await;
     println!(
@@ -59,7 +58,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let server = FixtureServer::start().await?;
     let client = reqwest::Client::new();
     let per_page = usize::from(args.per_page);
-    let all = items(client.clone(), server.base_url(), per_page, String::new());
+    let all = items(client.clone(), server.base_url(), per_page);
     println!(
         "4. the paginated stream is lazy: {} requests before the first poll",
         server.stats().requests
@@ -72,7 +71,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         took.as_secs_f64()
     );
     server.reset_stats();
-    let first: Vec<_> = items(client.clone(), server.base_url(), per_page, String::new())
+    let first: Vec<_> = items(client.clone(), server.base_url(), per_page)
         .take(3)
         .collect()
         .await;
@@ -97,7 +96,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         per_page,
         4,
         streams::Order::Input,
-        String::new(),
     )
     .try_filter(|item| std::future::ready(item.value % 2 == 0))
     .map_ok(|item| item.value)

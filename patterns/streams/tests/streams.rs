@@ -33,9 +33,11 @@ async fn the_three_ranges_yield_the_same_items_at_the_same_pace() {
     );
 }
 
-async fn server_with(items: usize) -> FixtureServer {
+/// A collection of `items` whose every page takes `page_delay` to answer.
+async fn server_with(items: usize, page_delay: Duration) -> FixtureServer {
     FixtureServer::start_with(FixtureConfig {
         items,
+        page_delay,
         ..Default::default()
     })
     .await
@@ -44,8 +46,8 @@ async fn server_with(items: usize) -> FixtureServer {
 
 #[tokio::test]
 async fn the_paginated_stream_yields_every_item_once_in_order_and_stops_after_the_last_page() {
-    let server = server_with(95).await;
-    let ids: Vec<usize> = items(Client::new(), server.base_url(), 10, String::new())
+    let server = server_with(95, Duration::ZERO).await;
+    let ids: Vec<usize> = items(Client::new(), server.base_url(), 10)
         .map(|item| item.unwrap().id)
         .collect()
         .await;
@@ -59,8 +61,8 @@ async fn the_paginated_stream_yields_every_item_once_in_order_and_stops_after_th
 
 #[tokio::test]
 async fn nothing_is_fetched_until_polled_and_only_what_is_needed() {
-    let server = server_with(100).await;
-    let stream = items(Client::new(), server.base_url(), 10, String::new());
+    let server = server_with(100, Duration::ZERO).await;
+    let stream = items(Client::new(), server.base_url(), 10);
     assert_eq!(
         server.stats().requests,
         0,
@@ -77,14 +79,13 @@ async fn nothing_is_fetched_until_polled_and_only_what_is_needed() {
 
 #[tokio::test(start_paused = true)]
 async fn dropping_the_stream_cancels_its_requests_and_issues_no_more() {
-    let server = server_with(100).await;
+    let server = server_with(100, Duration::from_secs(1)).await;
     let mut stream = Box::pin(items_concurrently(
         Client::new(),
         server.base_url(),
         10,
         3,
         streams::Order::Input,
-        "&delay_ms=1000".into(),
     ));
     for _ in 0..10 {
         stream.next().await.unwrap().unwrap(); // page 1
@@ -113,7 +114,7 @@ async fn dropping_the_stream_cancels_its_requests_and_issues_no_more() {
 
 #[tokio::test(start_paused = true)]
 async fn pages_fetched_concurrently_keep_the_items_in_order() {
-    let server = server_with(100).await;
+    let server = server_with(100, Duration::from_secs(1)).await;
     let started = Instant::now();
     let ids: Vec<usize> = items_concurrently(
         Client::new(),
@@ -121,7 +122,6 @@ async fn pages_fetched_concurrently_keep_the_items_in_order() {
         10,
         4,
         streams::Order::Input,
-        "&delay_ms=1000".into(),
     )
     .map(|item| item.unwrap().id)
     .collect()
@@ -149,14 +149,9 @@ async fn buffer_unordered_keeps_at_most_n_requests_in_flight() {
 
 #[tokio::test]
 async fn an_error_is_an_item_and_ends_the_stream() {
-    let mut stream = Box::pin(items(
-        Client::new(),
-        "http://127.0.0.1:1".into(),
-        10,
-        String::new(),
-    ));
+    let mut stream = Box::pin(items(Client::new(), "http://127.0.0.1:1".into(), 10));
     let first = stream.next().await.expect("one item");
-    assert!(first.unwrap_err().error.is_connect());
+    assert!(first.unwrap_err().is_connect());
     assert!(
         stream.next().await.is_none(),
         "try_unfold stops after an error"
@@ -190,14 +185,13 @@ async fn timeout_and_throttle_from_tokio_stream() {
 
 #[tokio::test(start_paused = true)]
 async fn pages_in_completion_order_still_yield_every_item_once() {
-    let server = server_with(100).await;
+    let server = server_with(100, Duration::from_secs(1)).await;
     let mut ids: Vec<usize> = items_concurrently(
         Client::new(),
         server.base_url(),
         10,
         4,
         streams::Order::Completion,
-        "&delay_ms=1000".into(),
     )
     .map(|item| item.unwrap().id)
     .collect()

@@ -13,11 +13,16 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use gather::{FetchError, fetch};
 use patterns_core::{Shutdown, ShutdownReport};
 use reqwest::Client;
 use tokio::task::JoinError;
 use tokio_util::sync::CancellationToken;
+
+/// GETs `url` and returns the body's length; a non-2xx status is an error too.
+async fn fetch(client: &Client, url: &str) -> reqwest::Result<usize> {
+    let response = client.get(url).send().await?.error_for_status()?;
+    Ok(response.bytes().await?.len())
+}
 
 // ANCHOR: background
 /// Starts one task per URL, does `other_work` while they run, then awaits them all
@@ -26,10 +31,7 @@ pub async fn fetch_in_background<W: Future>(
     client: &Client,
     urls: &[String],
     other_work: W,
-) -> (
-    W::Output,
-    Vec<Result<Result<usize, FetchError>, TaskFailure>>,
-) {
+) -> (W::Output, Vec<Result<reqwest::Result<usize>, TaskFailure>>) {
     let handles: Vec<_> = urls
         .iter()
         .map(|url| {

@@ -4,8 +4,10 @@
 //! - [`Deadline`]: one budget shared by several steps (`async with asyncio.timeout(...)`);
 //! - [`race`]: `select!` between the work, a deadline and a cancellation token;
 //! - [`all_within`] / [`each_within`]: one limit on a whole `join_all`, or one per item;
-//! - [`client`]: reqwest's connect, read and total timeouts;
-//! - [`retry`]: bounded attempts, exponential backoff, jitter, and a total budget.
+//! - [`retry`]: bounded attempts, exponential backoff, jitter, and a total budget, written
+//!   out to show how; in a service, the [backon](https://docs.rs/backon) crate does the same.
+//!
+//! reqwest's own connect, read and total timeouts are shown by the demo (`src/main.rs`).
 //!
 //! Run the demo with `cargo run -p timeout`.
 
@@ -63,7 +65,7 @@ impl Deadline {
 // ANCHOR: race
 /// How a raced piece of work ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome<T> {
+pub enum Raced<T> {
     /// It finished first.
     Done(T),
     /// The deadline passed first.
@@ -78,11 +80,11 @@ pub async fn race<F: Future>(
     work: F,
     deadline: Instant,
     token: &CancellationToken,
-) -> Outcome<F::Output> {
+) -> Raced<F::Output> {
     tokio::select! {
-        output = work => Outcome::Done(output),
-        () = tokio::time::sleep_until(deadline) => Outcome::TimedOut,
-        () = token.cancelled() => Outcome::Cancelled,
+        output = work => Raced::Done(output),
+        () = tokio::time::sleep_until(deadline) => Raced::TimedOut,
+        () = token.cancelled() => Raced::Cancelled,
     }
 }
 // ANCHOR_END: race
@@ -105,53 +107,6 @@ pub async fn each_within<F: Future>(
     join_all(work.into_iter().map(|w| wait_for(limit, w))).await
 }
 // ANCHOR_END: all_within
-
-// ANCHOR: client
-/// The three limits of an HTTP request (aiohttp's `ClientTimeout(connect=, sock_read=, total=)`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpTimeouts {
-    /// Opening the TCP connection (and TLS).
-    pub connect: Duration,
-    /// The longest wait for the next bytes of the response; a slow but steady body passes.
-    pub read: Duration,
-    /// The whole request, body included; a slow but steady body fails.
-    pub total: Duration,
-}
-
-/// The three limits as command-line flags, for a demo to `#[command(flatten)]`.
-#[derive(Debug, Clone, Copy, clap::Args)]
-pub struct TimeoutFlags {
-    /// Connect timeout, in milliseconds.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
-    pub connect_ms: u64,
-    /// Read timeout (the longest wait between bytes), in milliseconds.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
-    pub read_ms: u64,
-    /// Total timeout, in milliseconds.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
-    pub total_ms: u64,
-}
-
-impl TimeoutFlags {
-    /// The flags as limits.
-    pub fn limits(&self) -> HttpTimeouts {
-        HttpTimeouts {
-            connect: Duration::from_millis(self.connect_ms),
-            read: Duration::from_millis(self.read_ms),
-            total: Duration::from_millis(self.total_ms),
-        }
-    }
-}
-
-/// A client that enforces all three. Build it once and share it.
-pub fn client(limits: HttpTimeouts) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(limits.connect)
-        .read_timeout(limits.read)
-        .timeout(limits.total)
-        .build()
-}
-// ANCHOR_END: client
 
 // ANCHOR: backoff
 /// How to retry: at most `attempts` tries, waiting `first`, then twice as long each time

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p timeout
-//! cargo run -p timeout -- --url https://www.rust-lang.org --total-ms 2000
+//! cargo run -p timeout -- --url https://www.rust-lang.org --timeout-ms 2000
 //! RUST_LOG=timeout=debug cargo run -p timeout      # see the retries' waits
 //! ```
 
@@ -13,10 +13,7 @@ use clap::Parser;
 use fixture_server::{Blackhole, FixtureServer};
 use gather::fetch;
 use patterns_core::{app, timed};
-use timeout::{
-    Backoff, Deadline, HttpTimeouts, TimeoutFlags, all_within, client, each_within, race, retry,
-    wait_for,
-};
+use timeout::{Backoff, Deadline, Raced, all_within, each_within, race, retry, wait_for};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -24,23 +21,22 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Also fetch this URL under the limits below.
+    /// Also fetch this URL under --timeout-ms.
     #[arg(long)]
     url: Option<String>,
-    /// Limits for --url.
-    #[command(flatten)]
-    limits: TimeoutFlags,
+    /// Total timeout for --url, in milliseconds.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    timeout_ms: u64,
 }
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     let server = FixtureServer::start().await?;
     let plain = reqwest::Client::new();
 
@@ -103,11 +99,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
 
     let hole = Blackhole::start().await?;
-    let strict = client(HttpTimeouts {
-        connect: MS(200),
-        read: MS(300),
-        total: MS(500),
-    })?;
+    // ANCHOR: client_timeouts
+    // reqwest's three limits: connecting, the wait for the next bytes, the whole request.
+    let strict = reqwest::Client::builder()
+        .connect_timeout(MS(200))
+        .read_timeout(MS(300))
+        .timeout(MS(500))
+        .build()?;
+    // ANCHOR_END: client_timeouts
     let (result, took) = timed("connect", strict.get(hole.url()).send()).await;
     let err = result.err().filter(|e| e.is_connect() && e.is_timeout());
     println!(
@@ -117,11 +116,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
 
     let trickle = server.url("/fault/trickle?chunks=5&interval_ms=200");
-    let patient = client(HttpTimeouts {
-        connect: MS(200),
-        read: MS(300),
-        total: MS(60_000),
-    })?;
+    let patient = reqwest::Client::builder()
+        .read_timeout(MS(300))
+        .timeout(MS(60_000))
+        .build()?;
     let body = patient.get(&trickle).send().await?.text().await?;
     println!(
         "6. read timeout 300 ms: a body trickling every 200 ms arrived whole ({} lines)",
@@ -173,19 +171,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     if let Some(url) = &args.url {
-        let limits = args.limits.limits();
-        match fetch(&client(limits)?, url).await {
-            Ok(bytes) => println!("9. {url}: {bytes} bytes within {limits:?}"),
+        let limit = MS(args.timeout_ms);
+        let client = reqwest::Client::builder().timeout(limit).build()?;
+        match fetch(&client, url).await {
+            Ok(bytes) => println!("9. {url}: {bytes} bytes within {limit:?}"),
             Err(error) => println!("9. {error}"),
         }
     }
     Ok(())
 }
 
-fn label<T>(outcome: &timeout::Outcome<T>) -> &'static str {
-    match outcome {
-        timeout::Outcome::Done(_) => "the work finished first",
-        timeout::Outcome::TimedOut => "the deadline came first",
-        timeout::Outcome::Cancelled => "the token came first, cancelled",
+fn label<T>(raced: &Raced<T>) -> &'static str {
+    match raced {
+        Raced::Done(_) => "the work finished first",
+        Raced::TimedOut => "the deadline came first",
+        Raced::Cancelled => "the token came first, cancelled",
     }
 }

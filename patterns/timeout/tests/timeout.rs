@@ -7,8 +7,7 @@ use std::time::Duration;
 use fixture_server::{Blackhole, FixtureServer};
 use patterns_core::DropCounter;
 use timeout::{
-    Backoff, Deadline, HttpTimeouts, Outcome, RetryError, TimedOut, all_within, client,
-    each_within, race, retry, wait_for,
+    Backoff, Deadline, Raced, RetryError, TimedOut, all_within, each_within, race, retry, wait_for,
 };
 use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
@@ -49,14 +48,11 @@ async fn a_shared_deadline_leaves_later_steps_what_is_left() {
 async fn race_reports_which_came_first() {
     let token = CancellationToken::new();
     let soon = Instant::now() + MS(100);
-    assert_eq!(race(async { 1 }, soon, &token).await, Outcome::Done(1));
-    assert_eq!(race(sleep(MS(500)), soon, &token).await, Outcome::TimedOut);
+    assert_eq!(race(async { 1 }, soon, &token).await, Raced::Done(1));
+    assert_eq!(race(sleep(MS(500)), soon, &token).await, Raced::TimedOut);
     token.cancel();
     let later = Instant::now() + Duration::from_secs(60);
-    assert_eq!(
-        race(sleep(MS(500)), later, &token).await,
-        Outcome::Cancelled
-    );
+    assert_eq!(race(sleep(MS(500)), later, &token).await, Raced::Cancelled);
 }
 
 #[tokio::test(start_paused = true)]
@@ -69,18 +65,20 @@ async fn one_limit_on_a_group_is_all_or_nothing_a_limit_per_item_keeps_the_fast_
     assert_eq!(each, [Ok(()), Err(TimedOut(MS(500))), Ok(())]);
 }
 
-fn limits(connect: u64, read: u64, total: u64) -> HttpTimeouts {
-    HttpTimeouts {
-        connect: MS(connect),
-        read: MS(read),
-        total: MS(total),
-    }
+/// reqwest's three limits, as the demo sets them, in milliseconds.
+fn client_with(connect: u64, read: u64, total: u64) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(MS(connect))
+        .read_timeout(MS(read))
+        .timeout(MS(total))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test(start_paused = true)]
 async fn total_timeout_cuts_a_slow_response() {
     let server = FixtureServer::start().await.unwrap();
-    let client = client(limits(1000, 5000, 300)).unwrap();
+    let client = client_with(1000, 5000, 300);
     let started = Instant::now();
     let err = client
         .get(server.url("/delay/1000"))
@@ -95,7 +93,7 @@ async fn total_timeout_cuts_a_slow_response() {
 async fn a_read_timeout_lets_a_steady_trickle_through_a_total_timeout_does_not() {
     let server = FixtureServer::start().await.unwrap();
     let trickle = server.url("/fault/trickle?chunks=5&interval_ms=200"); // 1 s in all
-    let read_only = client(limits(1000, 300, 60_000)).unwrap();
+    let read_only = client_with(1000, 300, 60_000);
     let body = read_only
         .get(&trickle)
         .send()
@@ -105,7 +103,7 @@ async fn a_read_timeout_lets_a_steady_trickle_through_a_total_timeout_does_not()
         .await
         .unwrap();
     assert_eq!(body.lines().count(), 5);
-    let total = client(limits(1000, 300, 500)).unwrap();
+    let total = client_with(1000, 300, 500);
     let started = Instant::now();
     let response = total.get(&trickle).send().await.unwrap();
     assert!(response.text().await.unwrap_err().is_timeout());
@@ -115,7 +113,7 @@ async fn a_read_timeout_lets_a_steady_trickle_through_a_total_timeout_does_not()
 #[tokio::test(start_paused = true)]
 async fn a_connect_timeout_fires_when_the_server_never_accepts() {
     let hole = Blackhole::start().await.unwrap();
-    let client = client(limits(250, 5000, 10_000)).unwrap();
+    let client = client_with(250, 5000, 10_000);
     let started = Instant::now();
     let err = client.get(hole.url()).send().await.unwrap_err();
     assert!(err.is_connect() && err.is_timeout(), "{err:?}");

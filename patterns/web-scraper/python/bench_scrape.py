@@ -43,11 +43,11 @@ def main():
     for _ in range(args.runs):
         reports, secs = asyncio.run(run(args.url, args.items, args.concurrency))
         durations.append(secs)
-        pages = sum(1 for r in reports if r["outcome"] == "html")
+        pages = sum(1 for r in reports if r["kind"] == "html")
     if args.titles_out:
         with open(args.titles_out, "w") as out:
             for r in reports:
-                if r["outcome"] == "html":
+                if r["kind"] == "html":
                     out.write(json.dumps([urlsplit(r["url"]).path, r["title"]]) + "\n")
     secs = statistics.median_low(durations)
     print(json.dumps({

@@ -35,19 +35,19 @@ async def crawl(session, start, max_pages, max_depth, concurrency, on_report):
     in_flight = set()
 
     async def fetch(url, depth):
-        report = {"url": url, "depth": depth, "status": None, "title": None, "outcome": "html"}
+        report = {"url": url, "depth": depth, "status": None, "title": None, "kind": "html"}
         try:
             async with session.get(url) as response:
                 report["status"] = response.status
                 if response.status >= 400:
-                    report["outcome"] = "error_status"
+                    report["kind"] = "error_status"
                     return report, []
                 if not response.content_type.startswith("text/html"):
-                    report["outcome"] = f"not_html: {response.content_type}"
+                    report["kind"] = f"not_html: {response.content_type}"
                     return report, []
                 html = await response.text()
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            report["outcome"] = f"failed: {error!r}"
+            report["kind"] = f"failed: {error!r}"
             return report, []
         report["title"], _, links = extract(html, str(response.url))
         return report, links
@@ -76,7 +76,7 @@ async def main(args):
     counts = {"html": 0, "broken": 0, "other": 0}
 
     def on_report(report):
-        kind = report["outcome"]
+        kind = report["kind"]
         counts["html" if kind == "html" else "broken" if kind == "error_status" else "other"] += 1
         print(f"{report['status'] or '---'} {report['url']} {report['title'] or '(' + kind + ')'}")
 

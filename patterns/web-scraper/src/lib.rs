@@ -14,12 +14,13 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, LazyLock};
 
-use http_client::HttpError;
 pub use rate_limit::RateLimit;
 use reqwest::{Client, Url, header};
 use scraper::{Html, Selector};
 use serde::Serialize;
 use tokio::task::JoinSet;
+
+use patterns_core::error::chain;
 
 /// What was found at one URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,8 +31,8 @@ pub struct PageReport {
     pub depth: usize,
     /// The HTTP status, when a response arrived.
     pub status: Option<u16>,
-    /// What the page was.
-    pub outcome: Outcome,
+    /// What came back.
+    pub kind: PageKind,
     /// The `<title>`, trimmed, when the page had one.
     pub title: Option<String>,
     /// `h1` to `h3` texts, in document order.
@@ -40,18 +41,18 @@ pub struct PageReport {
     pub links: usize,
 }
 
-/// How one URL turned out.
+/// What came back from one URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum PageKind {
     /// An HTML page, parsed (even when its markup was broken).
     Html,
     /// A response that is not HTML: not parsed, its content type kept.
     NotHtml(String),
     /// A 4xx or 5xx status: a broken link when 404.
     ErrorStatus,
-    /// No response: DNS, refused, timeout, body cut off...
-    Failed(String),
+    /// No response, or not all of it: DNS, refused, timeout, body cut off... (the reason).
+    NoResponse(String),
 }
 
 // ANCHOR: extract
@@ -163,11 +164,11 @@ pub async fn crawl(
 impl CrawlSummary {
     fn count(&mut self, report: &PageReport) {
         self.fetched += 1;
-        match report.outcome {
-            Outcome::Html => self.pages += 1,
-            Outcome::NotHtml(_) => self.not_html += 1,
-            Outcome::ErrorStatus => self.error_statuses += 1,
-            Outcome::Failed(_) => self.failed += 1,
+        match report.kind {
+            PageKind::Html => self.pages += 1,
+            PageKind::NotHtml(_) => self.not_html += 1,
+            PageKind::ErrorStatus => self.error_statuses += 1,
+            PageKind::NoResponse(_) => self.failed += 1,
         }
     }
 }
@@ -197,7 +198,7 @@ async fn fetch_page(
         url: url.to_string(),
         depth,
         status: None,
-        outcome: Outcome::Html,
+        kind: PageKind::Html,
         title: None,
         headings: Vec::new(),
         links: 0,
@@ -205,7 +206,7 @@ async fn fetch_page(
     let response = match client.get(url.clone()).send().await {
         Ok(response) => response,
         Err(error) => {
-            report.outcome = Outcome::Failed(HttpError::classify(url.as_str(), error).to_string());
+            report.kind = PageKind::NoResponse(chain(&error.without_url()));
             return (report, Vec::new());
         }
     };
@@ -217,18 +218,18 @@ async fn fetch_page(
         .unwrap_or("")
         .to_owned();
     if !response.status().is_success() {
-        report.outcome = Outcome::ErrorStatus;
+        report.kind = PageKind::ErrorStatus;
         return (report, Vec::new());
     }
     if !content_type.is_empty() && !content_type.starts_with("text/html") {
-        report.outcome = Outcome::NotHtml(content_type);
+        report.kind = PageKind::NotHtml(content_type);
         return (report, Vec::new());
     }
     let final_url = response.url().clone(); // after redirects: the base for relative links
     let body = match response.text().await {
         Ok(body) => body,
         Err(error) => {
-            report.outcome = Outcome::Failed(HttpError::classify(url.as_str(), error).to_string());
+            report.kind = PageKind::NoResponse(chain(&error.without_url()));
             return (report, Vec::new());
         }
     };

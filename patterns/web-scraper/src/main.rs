@@ -18,7 +18,7 @@ use fixture_server::{FixtureConfig, FixtureServer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use patterns_core::{app, timed};
 use reqwest::Url;
-use web_scraper::{CrawlConfig, Outcome, PageReport, RateLimit, crawl};
+use web_scraper::{CrawlConfig, PageKind, PageReport, RateLimit, crawl};
 
 /// Crawl a site concurrently and extract titles, headings and links.
 #[derive(Debug, Parser)]
@@ -62,11 +62,10 @@ enum Format {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(Args::parse()).await)
+    app::run(demo(Args::parse())).await
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args) -> anyhow::Result<()> {
     let config = FixtureConfig {
         static_dir: args.static_dir.clone(),
         site_pages: args.site_pages as usize,
@@ -162,11 +161,11 @@ impl Writer {
                 let status = report
                     .status
                     .map_or_else(|| "---".to_owned(), |s| s.to_string());
-                let what = match &report.outcome {
-                    Outcome::Html => report.title.clone().unwrap_or_else(|| "(no title)".into()),
-                    Outcome::NotHtml(kind) => format!("(not HTML: {kind})"),
-                    Outcome::ErrorStatus => "(broken or error status)".into(),
-                    Outcome::Failed(error) => format!("(failed: {error})"),
+                let what = match &report.kind {
+                    PageKind::Html => report.title.clone().unwrap_or_else(|| "(no title)".into()),
+                    PageKind::NotHtml(kind) => format!("(not HTML: {kind})"),
+                    PageKind::ErrorStatus => "(broken or error status)".into(),
+                    PageKind::NoResponse(error) => format!("(failed: {error})"),
                 };
                 writeln!(out, "{status} {} {what}", report.url)?;
             }
@@ -185,13 +184,13 @@ impl Writer {
     }
 }
 
-/// A flat row for CSV: headings joined, the outcome as text.
+/// A flat row for CSV: headings joined, the kind as text.
 #[derive(serde::Serialize)]
 struct CsvRow<'a> {
     url: &'a str,
     depth: usize,
     status: Option<u16>,
-    outcome: String,
+    kind: String,
     title: Option<&'a str>,
     headings: String,
     links: usize,
@@ -203,11 +202,11 @@ impl<'a> From<&'a PageReport> for CsvRow<'a> {
             url: &report.url,
             depth: report.depth,
             status: report.status,
-            outcome: match &report.outcome {
-                Outcome::Html => "html".into(),
-                Outcome::NotHtml(kind) => format!("not_html: {kind}"),
-                Outcome::ErrorStatus => "error_status".into(),
-                Outcome::Failed(error) => format!("failed: {error}"),
+            kind: match &report.kind {
+                PageKind::Html => "html".into(),
+                PageKind::NotHtml(kind) => format!("not_html: {kind}"),
+                PageKind::ErrorStatus => "error_status".into(),
+                PageKind::NoResponse(error) => format!("no_response: {error}"),
             },
             title: report.title.as_deref(),
             headings: report.headings.join(" | "),

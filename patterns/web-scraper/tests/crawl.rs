@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use fixture_server::{FixtureConfig, FixtureServer};
 use reqwest::{Client, Url};
-use web_scraper::{CrawlConfig, Outcome, PageReport, crawl};
+use web_scraper::{CrawlConfig, PageKind, PageReport, crawl};
 
 fn config(start: String, max_pages: usize, max_depth: usize, concurrency: usize) -> CrawlConfig {
     CrawlConfig {
@@ -33,7 +33,7 @@ async fn crawling_the_generated_site_finds_exactly_its_pages_and_titles() {
     let reports = reports_of(&config(server.url("/site/"), 1000, 100, 8)).await;
     let pages: BTreeSet<(String, String)> = reports
         .iter()
-        .filter(|r| r.outcome == Outcome::Html)
+        .filter(|r| r.kind == PageKind::Html)
         .map(|r| {
             (
                 Url::parse(&r.url).unwrap().path().to_owned(),
@@ -49,7 +49,7 @@ async fn crawling_the_generated_site_finds_exactly_its_pages_and_titles() {
     // Broken links reported, with their 404.
     let broken: BTreeSet<String> = reports
         .iter()
-        .filter(|r| r.outcome == Outcome::ErrorStatus && r.status == Some(404))
+        .filter(|r| r.kind == PageKind::ErrorStatus && r.status == Some(404))
         .map(|r| Url::parse(&r.url).unwrap().path().to_owned())
         .collect();
     assert_eq!(broken, site.broken_links().into_iter().collect());
@@ -91,19 +91,19 @@ async fn page_and_depth_limits_hold() {
 async fn malformed_html_and_non_html_become_reports_not_panics() {
     let server = FixtureServer::start().await.unwrap();
     let malformed = reports_of(&config(server.url("/fault/malformed-html"), 10, 0, 2)).await;
-    assert_eq!(malformed[0].outcome, Outcome::Html);
+    assert_eq!(malformed[0].kind, PageKind::Html);
     assert_eq!(
         malformed[0].title.as_deref(),
         Some("Malformed but readable")
     );
     let bytes = reports_of(&config(server.url("/bytes/64"), 10, 0, 2)).await;
     assert_eq!(
-        bytes[0].outcome,
-        Outcome::NotHtml("application/octet-stream".into())
+        bytes[0].kind,
+        PageKind::NotHtml("application/octet-stream".into())
     );
     let refused = reports_of(&config("http://127.0.0.1:1/".into(), 10, 0, 2)).await;
     assert!(
-        matches!(&refused[0].outcome, Outcome::Failed(e) if e.contains("refused")),
+        matches!(&refused[0].kind, PageKind::NoResponse(e) if e.contains("refused")),
         "{refused:?}"
     );
 }

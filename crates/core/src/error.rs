@@ -1,0 +1,44 @@
+//! Errors as one line, the way `anyhow` prints `{:#}`, for errors that are not `anyhow`'s.
+
+use std::error::Error;
+
+/// `error: its cause: the root cause`: the error and every `source()` below it.
+///
+/// reqwest's errors say little at the top (`error sending request`) and the reason
+/// (`connection refused`, `operation timed out`) at the bottom of the chain, so a report
+/// that prints only `to_string()` hides what went wrong.
+pub fn chain(error: &(dyn Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}
+
+/// The deepest `source()` of `error` (the error itself when it has none).
+pub fn root_cause<'a>(error: &'a (dyn Error + 'static)) -> &'a (dyn Error + 'static) {
+    let mut deepest = error;
+    while let Some(cause) = deepest.source() {
+        deepest = cause;
+    }
+    deepest
+}
+
+/// Whether any error in the chain is an `io::Error` of this kind (a refused connection
+/// inside a reqwest or hyper error, say).
+pub fn has_io_kind(error: &(dyn Error + 'static), kind: std::io::ErrorKind) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == kind)
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
