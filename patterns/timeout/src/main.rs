@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use fixture_server::{Blackhole, FixtureServer};
-use gather::fetch;
 use patterns_core::{app, timed};
 use timeout::{Backoff, Deadline, Raced, all_within, each_within, race, retry, wait_for};
 use tokio::time::Instant;
@@ -30,6 +29,12 @@ struct Args {
 }
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
+
+/// GETs `url` and returns the body's length; a non-2xx status is an error too.
+async fn fetch(client: &reqwest::Client, url: &str) -> reqwest::Result<usize> {
+    let response = client.get(url).send().await?.error_for_status()?;
+    Ok(response.bytes().await?.len())
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bench::Record;
+use bench_harness::Record;
 
 #[test]
 fn the_lower_median_is_reported_like_pythons_median_low() {

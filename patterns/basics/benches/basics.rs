@@ -1,0 +1,60 @@
+//! `spawn`: spawning and awaiting no-op tasks, what one task costs, on both runtimes,
+//! against Python's `asyncio.gather` over coroutines in the same run.
+//!
+//! ```text
+//! cargo bench -p basics                       # 100,000 tasks, 5 runs per variant
+//! cargo bench -p basics -- --items 1000000 --runs 3
+//! ```
+
+use std::process::ExitCode;
+
+use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
+use clap::Parser;
+
+/// Spawn and await no-op tasks: join_all, await each, JoinSet; Python asyncio.gather.
+#[derive(Debug, Parser)]
+struct Args {
+    #[command(flatten)]
+    options: Options,
+}
+
+fn main() -> ExitCode {
+    bench_harness::main(run)
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "spawn", &args.options)?;
+    let items = bench.items(100_000, 1_000);
+    let n = usize::try_from(items)?;
+    // Task i returns i: the sum proves every task ran once.
+    let expected = n * (n - 1) / 2;
+    let check = |sum: Result<usize, tokio::task::JoinError>| {
+        anyhow::ensure!(sum? == expected, "tasks lost");
+        Ok(())
+    };
+    let runs = bench.runs();
+    for (runtime_name, runtime) in &bench_harness::runtimes()? {
+        let timings = [
+            (
+                "tokio-join_all",
+                measure(runtime, runs, || basics::spawn_and_join_all(n), check)?,
+            ),
+            (
+                "tokio-await_each",
+                measure(runtime, runs, || basics::spawn_and_await_each(n), check)?,
+            ),
+            (
+                "tokio-JoinSet",
+                measure(runtime, runs, || basics::spawn_with_join_set(n), check)?,
+            ),
+        ];
+        for (variant, mut durations) in timings {
+            bench.record(
+                Record::from_runs("spawn", variant, items, &mut durations).on(runtime_name),
+            )?;
+        }
+    }
+    let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_spawn.py");
+    bench.python_records(&script, items, &[], &PythonLoop::BOTH)?;
+    bench.finish()
+}

@@ -1,0 +1,71 @@
+//! `pooling`: N sequential GETs through one shared client, and with a new client per
+//! request, counting the TCP connections the server accepted; Python's one session versus
+//! a session per request in the same run.
+//!
+//! ```text
+//! cargo bench -p http-client                      # 500 requests per run
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
+use clap::Parser;
+use fixture_server::{FixtureConfig, OwnedFixture};
+use http_client::get_bytes;
+use reqwest::Client;
+
+/// Sequential GETs through one shared client versus a client per request; Python: one
+/// session versus a session per request.
+#[derive(Debug, Parser)]
+struct Args {
+    #[command(flatten)]
+    options: Options,
+}
+
+fn main() -> ExitCode {
+    bench_harness::main(run)
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "pooling", &args.options)?;
+    let items = bench.items(500, 20);
+    let fixture = OwnedFixture::start(FixtureConfig::default(), 1)?;
+    let server = fixture.server();
+    let url = server.url("/users/1");
+    let (runtime_name, runtime) = bench_harness::runtime(0)?;
+    let runs = bench.runs();
+    let check = |result: Result<(), http_client::HttpError>| Ok(result?);
+    // Connections are counted over the warm-up and every run.
+    let keep = |bench: &mut Bench, variant: &str, mut durations: Vec<Duration>| {
+        let record = Record::from_runs("pooling", variant, items, &mut durations)
+            .on(runtime_name)
+            .with_server_stats(server);
+        bench.record(record)
+    };
+    server.reset_stats();
+    // ANCHOR: bench
+    let shared = Client::new();
+    let one_client = || async {
+        for _ in 0..items {
+            get_bytes(&shared, &url).await?;
+        }
+        Ok(())
+    };
+    let client_per_request = || async {
+        for _ in 0..items {
+            get_bytes(&Client::new(), &url).await?;
+        }
+        Ok(())
+    };
+    // ANCHOR_END: bench
+    let durations = measure(&runtime, runs, one_client, check)?;
+    keep(&mut bench, "tokio-one-client", durations)?;
+    let durations = measure(&runtime, runs, client_per_request, check)?;
+    keep(&mut bench, "tokio-client-per-request", durations)?;
+
+    let extra = ["--url".to_owned(), server.base_url()];
+    let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_pooling.py");
+    bench.python_records(&script, items, &extra, &PythonLoop::BOTH)?;
+    bench.finish()
+}
