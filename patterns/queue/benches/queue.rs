@@ -36,6 +36,9 @@ struct Args {
     capacity: u32,
 }
 
+/// One way to move the items: returns their sum.
+type Variant = fn(RunConfig) -> std::pin::Pin<Box<dyn Future<Output = u64>>>;
+
 fn main() -> ExitCode {
     bench_harness::main(run)
 }
@@ -60,10 +63,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     let runs = bench.runs();
     for (runtime_name, runtime) in &bench_harness::runtimes()? {
-        let mut variants: Vec<(
-            &str,
-            fn(RunConfig) -> std::pin::Pin<Box<dyn Future<Output = u64>>>,
-        )> = vec![
+        let mut variants: Vec<(&str, Variant)> = vec![
             ("tokio-queue-pattern", |c| Box::pin(pattern(c))),
             ("raw-flume", |c| Box::pin(raw_flume(c))),
         ];
