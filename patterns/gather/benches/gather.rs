@@ -124,26 +124,28 @@ fn run(args: Args) -> anyhow::Result<()> {
             .on(runtime_name)
             .with_server_stats(server);
         record.ideal_secs = Some(ideal);
-        check_overlap(&record, urls.len(), limit)?;
+        check_overlap(&record, limit)?;
         bench.record(record)?;
     }
     python(&mut bench, &args, items, server)?;
     bench.finish()
 }
 
-/// The measurement means something only if the requests overlapped as the variant says:
-/// all at once, at most `limit`, or one at a time.
-fn check_overlap(record: &Record, requests: usize, limit: usize) -> anyhow::Result<()> {
-    let expected = match record.variant.as_str() {
+/// A bounded variant must have held its bound at the server, or its figure means nothing.
+/// (All-at-once variants have no bound to check: with a fresh client the first responses
+/// can come back before the last connection is open, so their peak is reported, not
+/// asserted.)
+fn check_overlap(record: &Record, limit: usize) -> anyhow::Result<()> {
+    let bound = match record.variant.as_str() {
         "tokio-sequential" => 1,
-        "tokio-buffer_unordered" => limit.min(requests),
-        _ => requests,
-    } as u64;
+        "tokio-buffer_unordered" => limit as u64,
+        _ => return Ok(()),
+    };
+    let seen = record.max_in_flight.unwrap_or(u64::MAX);
     anyhow::ensure!(
-        record.max_in_flight == Some(expected),
-        "{}: the server saw {:?} requests in flight at most, not {expected}",
-        record.variant,
-        record.max_in_flight
+        seen <= bound,
+        "{}: the server saw {seen} requests in flight, over the bound of {bound}",
+        record.variant
     );
     Ok(())
 }
