@@ -45,9 +45,18 @@ book-serve:
     command -v mdbook >/dev/null || cargo install mdbook --locked
     mdbook serve docs
 
-# A benchmark workload, Rust and Python in one run: `just bench spawn`.
-bench workload *args:
-    cargo run --release -p bench -- {{workload}} {{args}}
+# A pattern's benchmark, Rust and Python in one run: `just bench queue -- --items 10000`.
+bench pattern *args:
+    cargo bench -p {{pattern}} {{args}}
+
+# Every benchmark, recorded as one run in docs/results/bench.jsonl, then the figures.
+bench-all:
+    BENCH_SAVE=1 BENCH_RUN=$(date -u +%FT%TZ) cargo bench --workspace
+    cargo run -p bench-harness --bin figures
+
+# The chapters' figures, from docs/results/bench.jsonl.
+figures:
+    cargo run -p bench-harness --bin figures
 
 # The fixture server, standalone.
 fixtures addr="127.0.0.1:8080":

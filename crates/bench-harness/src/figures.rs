@@ -103,11 +103,17 @@ pub fn table(workload: &str, records: &[Record]) -> String {
     );
     let baselines = python_baselines(records);
     let extras = Extras::of(records);
+    // The best Python gets a column only when it is not Python as a tutorial writes it.
+    let best_differs = baselines.is_some_and(|(first, best)| first.label() != best.label());
     let mut header = String::from("| variant | runtime | items | median s | items/s |");
     let mut rule = String::from("|---|---|--:|--:|--:|");
     if baselines.is_some() {
-        header.push_str(" × Python | × best Python |");
-        rule.push_str("--:|--:|");
+        header.push_str(" × Python |");
+        rule.push_str("--:|");
+    }
+    if best_differs {
+        header.push_str(" × best Python |");
+        rule.push_str("--:|");
     }
     for name in extras.names() {
         header.push_str(&format!(" {name} |"));
@@ -124,24 +130,34 @@ pub fn table(workload: &str, records: &[Record]) -> String {
             rate(record.per_sec),
         );
         if let Some((first, best)) = baselines {
-            row.push_str(&format!(
-                " {:.1} | {:.1} |",
-                record.per_sec / first.per_sec,
-                record.per_sec / best.per_sec
-            ));
+            row.push_str(&format!(" {} |", ratio(record.per_sec / first.per_sec)));
+            if best_differs {
+                row.push_str(&format!(" {} |", ratio(record.per_sec / best.per_sec)));
+            }
         }
         row.push_str(&extras.cells(record));
         let _ = writeln!(md, "{row}");
     }
     md.push('\n');
-    if let Some((first, best)) = baselines {
-        let _ = writeln!(
-            md,
-            "× Python: against `{}`, Python as a tutorial writes it; × best Python: against \
-             `{}`, the fastest Python variant of the run.\n",
-            first.label(),
-            best.label()
-        );
+    match baselines {
+        Some((first, best)) if best_differs => {
+            let _ = writeln!(
+                md,
+                "× Python: against `{}`, Python as a tutorial writes it; × best Python: \
+                 against `{}`, the fastest Python variant of the run.\n",
+                first.label(),
+                best.label()
+            );
+        }
+        Some((first, _)) => {
+            let _ = writeln!(
+                md,
+                "× Python: against `{}`, Python as a tutorial writes it, which was also the \
+                 fastest Python variant of the run.\n",
+                first.label()
+            );
+        }
+        None => {}
     }
     if let Some(provenance) = records.first().and_then(|r| r.provenance.as_ref()) {
         let runs = records.first().map_or(0, |r| r.runs);
@@ -169,6 +185,15 @@ fn describe(p: &Provenance, runs: u32) -> String {
          run; {}, tokio {}{python}. Median of {runs} runs after a warm-up run.*",
         p.command, p.date, p.commit, p.cpu, p.cores, p.rustc, p.tokio
     )
+}
+
+/// `12.3`, `1.5`, `0.42`, `0.011`: how many times faster, with the digits that matter.
+fn ratio(times: f64) -> String {
+    if times >= 1.0 {
+        format!("{times:.1}")
+    } else {
+        format!("{times:.2}")
+    }
 }
 
 /// `12.3 M`, `456 k`, `789`: a rate a reader takes in at a glance.

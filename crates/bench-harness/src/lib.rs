@@ -145,8 +145,10 @@ impl Record {
     }
 }
 
-/// The flags every benchmark takes, for its `Args` to `#[command(flatten)]`.
-#[derive(Debug, Clone, Default, clap::Args)]
+/// The flags every benchmark takes, for its `Args` to `#[command(flatten)]`; a benchmark
+/// with no flags of its own parses them alone (`bench_harness::main::<Options>`).
+#[derive(Debug, Clone, Default, clap::Parser)]
+#[command(about = "A workload's Rust variants and its Python reference, in one run")]
 pub struct Options {
     /// Items per run (default: the workload's own).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]

@@ -9,21 +9,14 @@
 use std::process::ExitCode;
 
 use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
-use clap::Parser;
 
 /// Spawn and await no-op tasks: join_all, await each, JoinSet; Python asyncio.gather.
-#[derive(Debug, Parser)]
-struct Args {
-    #[command(flatten)]
-    options: Options,
-}
-
 fn main() -> ExitCode {
-    bench_harness::main(run)
+    bench_harness::main::<Options>(run)
 }
 
-fn run(args: Args) -> anyhow::Result<()> {
-    let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "spawn", &args.options)?;
+fn run(options: Options) -> anyhow::Result<()> {
+    let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "spawn", &options)?;
     let items = bench.items(100_000, 1_000);
     let n = usize::try_from(items)?;
     // Task i returns i: the sum proves every task ran once.

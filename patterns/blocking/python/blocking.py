@@ -89,9 +89,9 @@ async def main(args):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--block-ms", type=int, default=200)
-    parser.add_argument("--tick-ms", type=int, default=10)
-    parser.add_argument("--window", type=int, default=4)
+    parser.add_argument("--block-ms", type=int, default=200, help="how long each blocking call takes")
+    parser.add_argument("--tick-ms", type=int, default=10, help="the ticker's period")
+    parser.add_argument("--window", type=int, default=4, help="items in flight at once")
     args = parser.parse_args()
     if min(args.block_ms, args.tick_ms, args.window) < 1:
         parser.error("--block-ms, --tick-ms and --window must be at least 1")

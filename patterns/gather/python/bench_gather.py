@@ -6,15 +6,15 @@ its pool warm as a service would run it: Python at its best.
 Run: python patterns/gather/python/bench_gather.py --url http://127.0.0.1:8080 --items 1000
 """
 
-import argparse
 import asyncio
-import json
-import os
-import statistics
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
-import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/bench-harness/python"))
+import bench_harness  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: bench
@@ -46,24 +46,13 @@ async def one_pooled_session(url: str, n: int, runs: int):
     return durations[1:]
 
 
-def run_on(event_loop: str, coroutine):
-    """asyncio.run, or uvloop.run: the loop is a flag, the code is the same."""
-    return (uvloop.run if event_loop == "uvloop" else asyncio.run)(coroutine)
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
-    parser.add_argument("--items", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
+    parser = bench_harness.arguments(__doc__, items=1000, url=True)
     parser.add_argument("--delay-ms", type=int, default=50)
     parser.add_argument("--variant", default="all",
                         choices=["default", "unlimited", "unlimited-pooled", "all"])
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL")
-    url = f"{args.url.rstrip('/')}/delay/{args.delay_ms}"
+    args = bench_harness.parse(parser)
+    url = f"{args.url}/delay/{args.delay_ms}"
     variants = {
         "default": ("python-aiohttp-gather", lambda: fresh_sessions(url, args.items, 100, args.runs)),
         "unlimited": ("python-aiohttp-gather-unlimited", lambda: fresh_sessions(url, args.items, 0, args.runs)),
@@ -71,13 +60,9 @@ def main():
     }
     chosen = variants.values() if args.variant == "all" else [variants[args.variant]]
     for variant, measure in chosen:
-        secs = statistics.median_low(run_on(args.loop, measure()))
-        print(json.dumps({
-            "workload": "gather", "variant": variant, "items": args.items, "secs": secs,
-            "per_sec": args.items / secs, "runs": args.runs, "runtime": args.loop,
-            "allocator": "pymalloc", "ideal_secs": args.delay_ms / 1000,
-        }))
-
+        durations = bench_harness.run_on(args.loop, measure())
+        bench_harness.emit(args, "gather", variant, args.items, durations,
+                           ideal_secs=args.delay_ms / 1000)
 
 if __name__ == "__main__":
     main()

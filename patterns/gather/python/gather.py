@@ -4,12 +4,15 @@ Needs the fixture server: `cargo run -p fixture-server`, then pass --url or set 
 Run: python patterns/gather/python/gather.py --url http://127.0.0.1:8080
 """
 
-import argparse
 import asyncio
-import os
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/fixtures/python"))
+import fixture_server  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: fetch
@@ -94,13 +97,10 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
+    parser = fixture_server.arguments(__doc__)
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--delay-ms", type=int, default=200)
     parser.add_argument("--limit", type=int, default=4)
     parser.add_argument("--timeout-secs", type=int, default=10)
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    args = fixture_server.parse(parser)
     asyncio.run(main(args))

@@ -10,25 +10,18 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
-use clap::Parser;
 use fixture_server::{FixtureConfig, OwnedFixture};
 use http_client::get_bytes;
 use reqwest::Client;
 
 /// Sequential GETs through one shared client versus a client per request; Python: one
 /// session versus a session per request.
-#[derive(Debug, Parser)]
-struct Args {
-    #[command(flatten)]
-    options: Options,
-}
-
 fn main() -> ExitCode {
-    bench_harness::main(run)
+    bench_harness::main::<Options>(run)
 }
 
-fn run(args: Args) -> anyhow::Result<()> {
-    let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "pooling", &args.options)?;
+fn run(options: Options) -> anyhow::Result<()> {
+    let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "pooling", &options)?;
     let items = bench.items(500, 20);
     let fixture = OwnedFixture::start(FixtureConfig::default(), 1)?;
     let server = fixture.server();

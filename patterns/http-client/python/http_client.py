@@ -4,13 +4,16 @@ Needs the fixture server: `cargo run -p fixture-server`, then pass --url or set 
 Run: python patterns/http-client/python/http_client.py --url http://127.0.0.1:8080
 """
 
-import argparse
 import asyncio
 import json
-import os
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/fixtures/python"))
+import fixture_server  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: session
@@ -71,9 +74,6 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    parser = fixture_server.arguments(__doc__)
+    args = fixture_server.parse(parser)
     asyncio.run(main(args))

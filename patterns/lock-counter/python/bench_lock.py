@@ -3,13 +3,12 @@
 Run: python patterns/lock-counter/python/bench_lock.py --items 800000 --workers 8
 """
 
-import argparse
 import asyncio
-import json
-import statistics
-import time
+import sys
+from pathlib import Path
 
-import uvloop
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/bench-harness/python"))
+import bench_harness  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: bench
@@ -35,32 +34,20 @@ async def hammer(workers: int, increments: int) -> int:
 # ANCHOR_END: bench
 
 
-def run_on(event_loop: str, coroutine):
-    """asyncio.run, or uvloop.run: the loop is a flag, the code is the same."""
-    return (uvloop.run if event_loop == "uvloop" else asyncio.run)(coroutine)
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=800_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
+    parser = bench_harness.arguments(__doc__, items=800_000)
     parser.add_argument("--workers", type=int, default=8)
-    args = parser.parse_args()
+    args = bench_harness.parse(parser)
     per = args.items // args.workers
     n = per * args.workers
-    durations = []
-    for _ in range(args.runs + 1):  # the first run warms up
-        started = time.perf_counter()
-        value = run_on(args.loop, hammer(args.workers, per))
-        durations.append(time.perf_counter() - started)
-        assert value == n, "lost updates"
-    secs = statistics.median_low(durations[1:])
-    print(json.dumps({
-        "workload": "lock", "variant": "python-asyncio-Lock", "items": n, "secs": secs,
-        "per_sec": n / secs, "runs": args.runs, "runtime": args.loop, "allocator": "pymalloc",
-    }))
 
+    def run_once():
+        secs, value = bench_harness.timed(args.loop, hammer(args.workers, per))
+        assert value == n, "lost updates"
+        return secs
+
+    durations = bench_harness.repeat(args, run_once)
+    bench_harness.emit(args, "lock", "python-asyncio-Lock", n, durations)
 
 if __name__ == "__main__":
     main()

@@ -5,14 +5,13 @@ Prints one JSON line in the bench harness's format, with the peak memory (ru_max
 Run: python patterns/queue/python/bench_queue.py --items 1000000
 """
 
-import argparse
 import asyncio
-import json
 import resource
-import statistics
-import time
+import sys
+from pathlib import Path
 
-import uvloop
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/bench-harness/python"))
+import bench_harness  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: bench
@@ -41,35 +40,23 @@ async def move_items(n: int, producers: int, consumers: int, capacity: int) -> i
 # ANCHOR_END: bench
 
 
-def run_on(event_loop: str, coroutine):
-    """asyncio.run, or uvloop.run: the loop is a flag, the code is the same."""
-    return (uvloop.run if event_loop == "uvloop" else asyncio.run)(coroutine)
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
+    parser = bench_harness.arguments(__doc__, items=1_000_000)
     parser.add_argument("--producers", type=int, default=4)
     parser.add_argument("--consumers", type=int, default=4)
     parser.add_argument("--capacity", type=int, default=1024)
-    args = parser.parse_args()
+    args = bench_harness.parse(parser)
     n = args.items // args.producers * args.producers
     expected = n * (n - 1) // 2
-    durations = []
-    for _ in range(args.runs + 1):  # the first run warms up
-        started = time.perf_counter()
-        total = run_on(args.loop, move_items(n, args.producers, args.consumers, args.capacity))
-        durations.append(time.perf_counter() - started)
-        assert total == expected, "items lost or doubled"
-    secs = statistics.median_low(durations[1:])
-    print(json.dumps({
-        "workload": "queue", "variant": "python-asyncio-Queue", "items": n, "secs": secs,
-        "per_sec": n / secs, "runs": args.runs, "runtime": args.loop, "allocator": "pymalloc",
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
 
+    def run_once():
+        secs, total = bench_harness.timed(args.loop, move_items(n, args.producers, args.consumers, args.capacity))
+        assert total == expected, "items lost or doubled"
+        return secs
+
+    durations = bench_harness.repeat(args, run_once)
+    bench_harness.emit(args, "queue", "python-asyncio-Queue", n, durations,
+                       peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 if __name__ == "__main__":
     main()

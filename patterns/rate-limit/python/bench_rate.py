@@ -3,15 +3,15 @@
 Run: python patterns/rate-limit/python/bench_rate.py --url http://127.0.0.1:8080 --items 200
 """
 
-import argparse
 import asyncio
-import json
-import os
-import statistics
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
-import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/bench-harness/python"))
+import bench_harness  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: bench
@@ -19,43 +19,29 @@ async def bounded(url: str, n: int, concurrency: int) -> float:
     semaphore = asyncio.Semaphore(concurrency)
     async with aiohttp.ClientSession() as session:
         async def one():
-            async with semaphore:
-                async with session.get(url) as response:
-                    response.raise_for_status()
-                    await response.read()
+            # The permit first, then the request: at most `concurrency` in flight.
+            async with semaphore, session.get(url) as response:
+                response.raise_for_status()
+                return await response.read()
 
         started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(n)))
+        bodies = await asyncio.gather(*(one() for _ in range(n)))
+        assert len(bodies) == n
         return time.perf_counter() - started
 # ANCHOR_END: bench
 
 
-def run_on(event_loop: str, coroutine):
-    """asyncio.run, or uvloop.run: the loop is a flag, the code is the same."""
-    return (uvloop.run if event_loop == "uvloop" else asyncio.run)(coroutine)
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
-    parser.add_argument("--items", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
+    parser = bench_harness.arguments(__doc__, items=200, url=True)
     parser.add_argument("--delay-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=10)
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL")
-    url = f"{args.url.rstrip('/')}/delay/{args.delay_ms}"
-    durations = [run_on(args.loop, bounded(url, args.items, args.concurrency)) for _ in range(args.runs + 1)][1:]
-    secs = statistics.median_low(durations)
+    args = bench_harness.parse(parser)
+    url = f"{args.url}/delay/{args.delay_ms}"
+    durations = bench_harness.repeat(
+        args, lambda: bench_harness.run_on(args.loop, bounded(url, args.items, args.concurrency)))
     waves = -(-args.items // args.concurrency)
-    print(json.dumps({
-        "workload": "rate", "variant": "python-asyncio-Semaphore", "items": args.items, "secs": secs,
-        "per_sec": args.items / secs, "runs": args.runs, "runtime": args.loop, "allocator": "pymalloc",
-        "ideal_secs": waves * args.delay_ms / 1000,
-    }))
-
+    bench_harness.emit(args, "rate", "python-asyncio-Semaphore", args.items, durations,
+                       ideal_secs=waves * args.delay_ms / 1000)
 
 if __name__ == "__main__":
     main()

@@ -4,20 +4,17 @@ Needs the fixture server: `cargo run -p fixture-server`, then pass --url or set 
 Run: python patterns/rate-limit/python/rate_limit.py --url http://127.0.0.1:8080
 """
 
-import argparse
 import asyncio
-import os
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiolimiter import AsyncLimiter
 
-
-async def fetch(session, url):
-    async with session.get(url) as response:
-        response.raise_for_status()
-        return len(await response.read())
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/fixtures/python"))
+import fixture_server  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: semaphore
@@ -31,7 +28,7 @@ async def fetch_with_semaphore(session, urls, limit):
             in_flight += 1
             peak = max(peak, in_flight)
             try:
-                return await fetch(session, url)
+                return await fixture_server.fetch(session, url)
             finally:
                 in_flight -= 1
 
@@ -47,7 +44,7 @@ async def fetch_at_rate(session, urls, per_second, burst):
 
     async def one(url):
         async with limiter:
-            return await fetch(session, url)
+            return await fixture_server.fetch(session, url)
 
     return await asyncio.gather(*(one(u) for u in urls))
 # ANCHOR_END: rate
@@ -67,7 +64,7 @@ async def main(args):
     connector = aiohttp.TCPConnector(limit=3, limit_per_host=2)
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.perf_counter()
-        results = await asyncio.gather(*(fetch(session, u) for u in urls))
+        results = await asyncio.gather(*(fixture_server.fetch(session, u) for u in urls))
         print(f"2. TCPConnector(limit=3, limit_per_host=2), two hosts: {len(results)} requests in "
               f"{time.perf_counter() - started:.2f} s")
 
@@ -79,15 +76,12 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
+    parser = fixture_server.arguments(__doc__)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--limit", type=int, default=5)
     parser.add_argument("--per-second", type=int, default=10)
     parser.add_argument("--burst", type=int, default=1)
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    args = fixture_server.parse(parser)
     if min(args.requests, args.limit, args.per_second, args.burst) < 1:
         parser.error("--requests, --limit, --per-second and --burst must be at least 1")
     asyncio.run(main(args))

@@ -38,9 +38,9 @@ async fn main() -> ExitCode {
 }
 
 async fn demo(args: Args) -> anyhow::Result<()> {
+    let n = usize::from(args.requests);
     let server = FixtureServer::start().await?;
     let client = reqwest::Client::new();
-    let n = usize::from(args.requests);
 
     let urls = vec![server.url("/delay/100"); n];
     let (results, took) = timed(

@@ -5,16 +5,20 @@ or set FIXTURE_URL (the workspace tests do).
 Run: python patterns/resources/python/resources.py --url http://127.0.0.1:8080
 """
 
-import argparse
 import asyncio
 import os
 import shutil
+import sys
 import tempfile
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiofiles
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/fixtures/python"))
+import fixture_server  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: connection
@@ -143,13 +147,10 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
+    parser = fixture_server.arguments(__doc__)
     parser.add_argument("--path", default="/users/1")
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--work-ms", type=int, default=300)
     parser.add_argument("--connections", type=int, default=2)
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    args = fixture_server.parse(parser)
     asyncio.run(main(args))

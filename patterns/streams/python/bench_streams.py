@@ -5,15 +5,15 @@ fetched concurrently.
 Run: python patterns/streams/python/bench_streams.py --url http://127.0.0.1:8080 --items 1000
 """
 
-import argparse
 import asyncio
-import json
-import os
-import statistics
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
-import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/bench-harness/python"))
+import bench_harness  # noqa: E402  (found through the line above)
 
 
 async def page(session, base, number, per_page):
@@ -65,36 +65,19 @@ async def run(variant, base, items, per_page, in_flight):
         return count, time.perf_counter() - started
 
 
-def run_on(event_loop: str, coroutine):
-    """asyncio.run, or uvloop.run: the loop is a flag, the code is the same."""
-    return (uvloop.run if event_loop == "uvloop" else asyncio.run)(coroutine)
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
-    parser.add_argument("--items", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
+    parser = bench_harness.arguments(__doc__, items=1000, url=True)
     parser.add_argument("--per-page", type=int, default=10)
     parser.add_argument("--in-flight", type=int, default=8)
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL")
-    base = args.url.rstrip("/")
+    args = bench_harness.parse(parser)
     for variant in ("sequential", "concurrent"):
-        durations = []
-        for _ in range(args.runs + 1):
-            count, secs = run_on(args.loop, run(variant, base, args.items, args.per_page, args.in_flight))
+        def run_once():
+            count, secs = bench_harness.run_on(args.loop, run(variant, args.url, args.items, args.per_page, args.in_flight))
             assert count == args.items, f"{count} items, expected {args.items}"
-            durations.append(secs)
-        secs = statistics.median_low(durations[1:])
-        print(json.dumps({
-            "workload": "streams", "variant": f"python-async-generator-{variant}", "items": args.items,
-            "secs": secs, "per_sec": args.items / secs, "runs": args.runs, "runtime": args.loop,
-            "allocator": "pymalloc",
-        }))
+            return secs
 
+        durations = bench_harness.repeat(args, run_once)
+        bench_harness.emit(args, "streams", f"python-async-generator-{variant}", args.items, durations)
 
 if __name__ == "__main__":
     main()

@@ -4,24 +4,21 @@ Needs the fixture server: `cargo run -p fixture-server`, then pass --url or set 
 Run: python patterns/tasks/python/tasks.py --url http://127.0.0.1:8080
 """
 
-import argparse
 import asyncio
-import os
+import sys
 import threading
 import time
+from pathlib import Path
 
 import aiohttp
 
-
-async def fetch(session, url):
-    async with session.get(url) as response:
-        response.raise_for_status()
-        return len(await response.read())
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/fixtures/python"))
+import fixture_server  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: background
 async def fetch_in_background(session, urls, other_work):
-    tasks = [asyncio.create_task(fetch(session, url)) for url in urls]
+    tasks = [asyncio.create_task(fixture_server.fetch(session, url)) for url in urls]
     other = await other_work  # the tasks run meanwhile
     return other, await asyncio.gather(*tasks, return_exceptions=True)
 # ANCHOR_END: background
@@ -32,11 +29,11 @@ async def fetch_until_cancelled(name, session, url, checkpoint_url, report):
     completed = 0
     try:
         while True:
-            await fetch(session, url)
+            await fixture_server.fetch(session, url)
             completed += 1
     except asyncio.CancelledError:
         # The async cleanup: it may await, then the cancellation must go on.
-        await fetch(session, checkpoint_url)
+        await fixture_server.fetch(session, checkpoint_url)
         report.append((name, completed))
         raise
 # ANCHOR_END: cooperative
@@ -46,7 +43,7 @@ async def stubborn(session, url):
     ignored = False
     while True:
         try:
-            await fetch(session, url)
+            await fixture_server.fetch(session, url)
         except asyncio.CancelledError:
             # Swallowing the first cancellation: asyncio cannot force this task to stop;
             # only another cancel() at a later await can.
@@ -131,11 +128,8 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
+    parser = fixture_server.arguments(__doc__)
     parser.add_argument("--run-ms", type=int, default=400)
     parser.add_argument("--grace-ms", type=int, default=300)
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    args = fixture_server.parse(parser)
     asyncio.run(main(args))

@@ -4,20 +4,17 @@ Needs the fixture server: `cargo run -p fixture-server`, then pass --url or set 
 Run: python patterns/timeout/python/timeout.py --url http://127.0.0.1:8080
 """
 
-import argparse
 import asyncio
-import os
 import random
 import socket
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
 
-
-async def fetch(session, url):
-    async with session.get(url) as response:
-        response.raise_for_status()
-        return len(await response.read())
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "crates/fixtures/python"))
+import fixture_server  # noqa: E402  (found through the line above)
 
 
 # ANCHOR: deadline
@@ -27,7 +24,7 @@ async def steps_under_one_deadline(session, base, budget):
     for step, delay in enumerate([200, 200, 400], start=1):
         try:
             async with asyncio.timeout_at(deadline):
-                await fetch(session, f"{base}/delay/{delay}")
+                await fixture_server.fetch(session, f"{base}/delay/{delay}")
             verdict = "done"
         except TimeoutError:
             verdict = "timed out"
@@ -74,7 +71,7 @@ async def main(args):
     base = args.url.rstrip("/")
     async with aiohttp.ClientSession() as session:
         try:
-            await asyncio.wait_for(fetch(session, f"{base}/delay/1000"), timeout=0.3)
+            await asyncio.wait_for(fixture_server.fetch(session, f"{base}/delay/1000"), timeout=0.3)
         except TimeoutError:
             print("1. wait_for: the request raised TimeoutError after 0.3 s, and was cancelled")
 
@@ -83,7 +80,7 @@ async def main(args):
         # ANCHOR: race
         cancelled = asyncio.Event()
         asyncio.get_running_loop().call_later(0.2, cancelled.set)
-        work = asyncio.create_task(fetch(session, f"{base}/delay/500"))
+        work = asyncio.create_task(fixture_server.fetch(session, f"{base}/delay/500"))
         timer = asyncio.create_task(asyncio.sleep(1.0))
         token = asyncio.create_task(cancelled.wait())
         done, pending = await asyncio.wait({work, timer, token}, return_when=asyncio.FIRST_COMPLETED)
@@ -96,7 +93,7 @@ async def main(args):
         print(f"3. asyncio.wait(FIRST_COMPLETED) of a 500 ms request, a 1 s timer and an event set at 200 ms: {winner}")
 
         async def gather_three():
-            return await asyncio.gather(*(fetch(session, f"{base}/delay/{d}") for d in (100, 500, 200)))
+            return await asyncio.gather(*(fixture_server.fetch(session, f"{base}/delay/{d}") for d in (100, 500, 200)))
 
         try:
             await asyncio.wait_for(gather_three(), timeout=0.3)
@@ -109,7 +106,7 @@ async def main(args):
     async with aiohttp.ClientSession(timeout=strict) as session:
         started = time.perf_counter()
         try:
-            await fetch(session, f"http://{host}:{port}/")
+            await fixture_server.fetch(session, f"http://{host}:{port}/")
         except (asyncio.TimeoutError, aiohttp.ClientError) as error:
             print(f"5. connect timeout: gave up after {(time.perf_counter() - started) * 1000:.0f} ms ({type(error).__name__})")
     for sock in queued + [listener]:
@@ -132,7 +129,7 @@ async def main(args):
     async with aiohttp.ClientSession() as session:
         async def attempt(try_number):
             delay = 800 - 200 * min(try_number, 3)
-            return await asyncio.wait_for(fetch(session, f"{base}/delay/{delay}"), timeout=0.3)
+            return await asyncio.wait_for(fixture_server.fetch(session, f"{base}/delay/{delay}"), timeout=0.3)
 
         started = time.perf_counter()
         await retry(attempt, attempts=5, first=0.1, max_delay=1.0, budget=3.0)
@@ -140,9 +137,6 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=os.environ.get("FIXTURE_URL"))
-    args = parser.parse_args()
-    if not args.url:
-        parser.error("no --url and no FIXTURE_URL: start `cargo run -p fixture-server` and pass its URL")
+    parser = fixture_server.arguments(__doc__)
+    args = fixture_server.parse(parser)
     asyncio.run(main(args))

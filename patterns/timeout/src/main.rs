@@ -120,16 +120,18 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         err.is_some()
     );
 
-    let trickle = server.url("/fault/trickle?chunks=5&interval_ms=200");
+    // Ten chunks 100 ms apart: 1 s in all, and 200 ms of margin under the read timeout.
+    let trickle = server.url("/fault/trickle?chunks=10&interval_ms=100");
     let patient = reqwest::Client::builder()
         .read_timeout(MS(300))
         .timeout(MS(60_000))
         .build()?;
-    let body = patient.get(&trickle).send().await?.text().await?;
-    println!(
-        "6. read timeout 300 ms: a body trickling every 200 ms arrived whole ({} lines)",
-        body.lines().count()
-    );
+    let verdict = match async { patient.get(&trickle).send().await?.text().await }.await {
+        Ok(body) => format!("arrived whole ({} lines)", body.lines().count()),
+        // A machine so loaded that one chunk came 300 ms late: say so, do not abort.
+        Err(error) => format!("was cut off: {}", patterns_core::error::chain(&error)),
+    };
+    println!("6. read timeout 300 ms: a body trickling every 100 ms {verdict}");
     let (result, took) = timed("total", async {
         strict.get(&trickle).send().await?.text().await
     })

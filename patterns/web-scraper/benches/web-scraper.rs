@@ -148,7 +148,13 @@ fn run(args: Args) -> anyhow::Result<()> {
             .transpose();
         let _ = std::fs::remove_file(&titles_file);
         let Some(lines) = lines else { break };
-        let same = titles?.as_ref() == Some(&rust_titles);
+        let titles = titles?.unwrap_or_default();
+        let same = titles == rust_titles;
+        if !same {
+            let only_rust: Vec<_> = rust_titles.difference(&titles).take(3).collect();
+            let only_python: Vec<_> = titles.difference(&rust_titles).take(3).collect();
+            eprintln!("titles differ: only Rust {only_rust:?}; only Python {only_python:?}");
+        }
         for mut record in lines {
             record.titles_match = Some(same);
             python.push(record);
