@@ -93,9 +93,18 @@ fn commit() -> String {
     let Some(head) = git(&["rev-parse", "--short=12", "HEAD"]) else {
         return "unknown".to_owned();
     };
-    // Only tracked files count: a results file being written is not a code change.
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-        .is_some_and(|changes| !changes.is_empty());
+    // Only tracked files count, and not the results and figures a run writes: they are
+    // what the run produces, not what it measures.
+    let dirty = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":(exclude)docs/results",
+        ":(exclude)docs/src/figures",
+    ])
+    .is_some_and(|changes| !changes.is_empty());
     if dirty { format!("{head}-dirty") } else { head }
 }
 
