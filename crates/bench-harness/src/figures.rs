@@ -191,8 +191,10 @@ fn describe(p: &Provenance, runs: u32) -> String {
 fn ratio(times: f64) -> String {
     if times >= 1.0 {
         format!("{times:.1}")
-    } else {
+    } else if times >= 0.1 {
         format!("{times:.2}")
+    } else {
+        format!("{times:.3}")
     }
 }
 
@@ -265,14 +267,17 @@ const PYTHON_COLOUR: RGBColor = RGBColor(0x30, 0x69, 0x98);
 
 /// A horizontal bar per variant, items per second on a log scale: Rust orange, Python blue.
 pub fn chart(workload: &str, records: &[Record]) -> anyhow::Result<String> {
-    let labels: Vec<String> = records.iter().map(Record::label).collect();
+    // Row 0 is drawn at the bottom: put the table's first record at the top.
+    let n = records.len();
+    let row = |i: usize| n - 1 - i;
+    let labels: Vec<String> = records.iter().rev().map(Record::label).collect();
     let lowest = records.iter().map(|r| r.per_sec).fold(f64::MAX, f64::min);
     let highest = records.iter().map(|r| r.per_sec).fold(0.0, f64::max);
     anyhow::ensure!(
         !records.is_empty() && lowest > 0.0,
         "{workload}: nothing to plot"
     );
-    let height = 70 + 26 * u32::try_from(records.len()).unwrap_or(u32::MAX / 32);
+    let height = 70 + 26 * u32::try_from(n).unwrap_or(u32::MAX / 32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (860, height)).into_drawing_area();
@@ -287,12 +292,13 @@ pub fn chart(workload: &str, records: &[Record]) -> anyhow::Result<String> {
             .y_label_area_size(330)
             .build_cartesian_2d(
                 (lowest / 2.0..highest * 3.0).log_scale(),
-                (0..records.len()).into_segmented(),
+                (0..n).into_segmented(),
             )
             .map_err(plot_error)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .y_labels(n + 1)
             .x_label_formatter(&|v| rate(*v))
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
@@ -310,8 +316,8 @@ pub fn chart(workload: &str, records: &[Record]) -> anyhow::Result<String> {
                 };
                 let mut bar = Rectangle::new(
                     [
-                        (lowest / 2.0, SegmentValue::Exact(i)),
-                        (record.per_sec, SegmentValue::Exact(i + 1)),
+                        (lowest / 2.0, SegmentValue::Exact(row(i))),
+                        (record.per_sec, SegmentValue::Exact(row(i) + 1)),
                     ],
                     colour.filled(),
                 );
@@ -323,7 +329,7 @@ pub fn chart(workload: &str, records: &[Record]) -> anyhow::Result<String> {
             .draw_series(records.iter().enumerate().map(|(i, record)| {
                 Text::new(
                     format!(" {}/s", rate(record.per_sec)),
-                    (record.per_sec, SegmentValue::CenterOf(i)),
+                    (record.per_sec, SegmentValue::CenterOf(row(i))),
                     ("sans-serif", 12),
                 )
             }))
