@@ -60,9 +60,10 @@ fn the_table_gives_ratios_against_both_pythons_and_says_what_produced_it() {
     ];
     let md = table("queue", &records);
     assert!(
-        md.contains("| `tokio-queue` | current_thread | 1000 | 1.0000 | 1000 | 10.0 | 5.0 |"),
+        md.contains("| `tokio-queue`<br>current_thread | 1.0000 | 1000 | 10.0 | 5.0 |"),
         "{md}"
     );
+    assert!(md.contains("1000 items per run."), "{md}");
     assert!(md.contains("against `python-queue (asyncio)`"), "{md}");
     assert!(md.contains("against `python-queue (uvloop)`"), "{md}");
     for fact in [
