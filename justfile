@@ -62,18 +62,28 @@ figures:
 fixtures addr="127.0.0.1:8080":
     cargo run -p fixture-server -- --addr {{addr}}
 
-# A throwaway PostgreSQL from the machine's own binaries, on port 54329.
+# A PostgreSQL from the machine's own binaries on port 54329, as the tests start theirs
+# (crates/external/src/postgres.rs): Debian's binaries, run as `postgres` when root,
+# password authentication over TCP.
 postgres:
     #!/usr/bin/env bash
     set -euo pipefail
+    bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
     as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
     mkdir -p {{pg_data}}
     [ "$(id -u)" = 0 ] && chown -R postgres {{pg_data}}
-    [ -f {{pg_data}}/PG_VERSION ] || as_postgres initdb -D {{pg_data}} -U postgres --auth=trust >/dev/null
-    as_postgres pg_ctl -D {{pg_data}} -o "-p {{pg_port}} -k /tmp" -l {{pg_data}}/server.log -w start
-    echo "postgres://postgres@127.0.0.1:{{pg_port}}/postgres"
+    if [ ! -f {{pg_data}}/PG_VERSION ]; then
+      echo postgres > {{pg_data}}.pw && [ "$(id -u)" = 0 ] && chown postgres {{pg_data}}.pw
+      as_postgres "$bin/initdb" -D {{pg_data}} -U postgres --pwfile={{pg_data}}.pw \
+        --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+      rm -f {{pg_data}}.pw
+    fi
+    as_postgres "$bin/pg_ctl" -D {{pg_data}} -o "-p {{pg_port}} -k /tmp -c listen_addresses=127.0.0.1" \
+      -l {{pg_data}}/server.log -w start
+    echo "postgres://postgres:postgres@127.0.0.1:{{pg_port}}/postgres"
 
-# Stop the throwaway PostgreSQL.
+# Stop that PostgreSQL.
 postgres-stop:
     #!/usr/bin/env bash
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- pg_ctl -D {{pg_data}} stop; else pg_ctl -D {{pg_data}} stop; fi
+    bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin/pg_ctl" -D {{pg_data}} stop; else "$bin/pg_ctl" -D {{pg_data}} stop; fi

@@ -1,6 +1,8 @@
 //! The external pieces tests and benchmarks need, and the rule for when one is missing:
 //! a plain `cargo test` skips with a visible message; with `CI=true` the test fails.
 
+pub mod postgres;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
