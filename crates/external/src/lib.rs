@@ -42,7 +42,15 @@ pub fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
 pub const REQUIREMENTS: &str = "tests/requirements.txt";
 
 /// The modules every reference script may import (the requirements file's packages).
-pub const PYTHON_MODULES: &[&str] = &["aiohttp", "aiofiles", "aiolimiter", "bs4", "uvloop"];
+pub const PYTHON_MODULES: &[&str] = &[
+    "aiohttp",
+    "aiofiles",
+    "aiolimiter",
+    "bs4",
+    "uvloop",
+    "aiosqlite",
+    "asyncpg",
+];
 
 /// A Python interpreter that has the reference scripts' packages.
 #[derive(Debug, Clone)]

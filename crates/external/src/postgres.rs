@@ -57,7 +57,8 @@ impl Postgres {
                 "-o",
                 &format!(
                     "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+                 -c client_connection_check_interval=100",
                     server.data.display()
                 ),
             ])

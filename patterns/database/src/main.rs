@@ -1,0 +1,135 @@
+//! Demo: the tutorials' database examples on SQLite (a file in a temporary directory, so it
+//! runs anywhere with nothing installed), or on PostgreSQL by URL.
+//!
+//! ```text
+//! cargo run -p database
+//! just postgres   # prints a URL for a local server
+//! cargo run -p database -- --database-url postgres://postgres:postgres@127.0.0.1:54329/postgres
+//! ```
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+use database::{
+    Backend, Connection, DbError, PoolConfig, connect, insert_user, insert_users_at_once,
+    place_order, user_by_id, user_details,
+};
+use patterns_core::{app, scoped};
+
+/// Connect, migrate, insert, select, insert five at once, fetch a user's details at once,
+/// bind what an attacker typed, refuse a duplicate, use a scoped connection.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// A sqlite: or postgres: URL (default: a new SQLite file in a temporary directory).
+    /// PostgreSQL: the demo's tables must not exist yet (use a fresh database).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Connections in the pool.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pool_size: u32,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    app::run(demo(Args::parse())).await
+}
+
+async fn demo(args: Args) -> anyhow::Result<()> {
+    // The temporary directory lives until the end of the demo, then goes with its file.
+    let scratch = tempfile::tempdir()?;
+    let url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => format!(
+            "sqlite:{}?mode=rwc",
+            scratch.path().join("demo.db").display()
+        ),
+    };
+    let backend = Backend::of(&url)?;
+    let config = PoolConfig {
+        max_connections: args.pool_size,
+        ..PoolConfig::default()
+    };
+    let pool = connect(&url, config)
+        .await
+        .with_context(|| format!("cannot open {}", database::redact(&url)))?;
+    println!("1. connected to {backend:?} and migrated");
+
+    // ANCHOR: demo_basics
+    let id = match insert_user(&pool, "Ada", "ada@example.com").await {
+        Err(DbError::DuplicateEmail { .. }) => anyhow::bail!(
+            "the demo's users are in this database already: point --database-url at a fresh one"
+        ),
+        other => other?,
+    };
+    println!("2. inserted user id {id}");
+    let fetched = user_by_id(&pool, id).await?;
+    println!(
+        "3. fetched {}",
+        fetched.map_or("nothing".into(), |u| format!("{u:?}"))
+    );
+    let five = [
+        ("Grace", "grace@example.com"),
+        ("Alan", "alan@example.com"),
+        ("Barbara", "barbara@example.com"),
+        ("Edsger", "edsger@example.com"),
+        ("Donald", "donald@example.com"),
+    ];
+    let mut ids = insert_users_at_once(&pool, &five).await?;
+    ids.sort_unstable(); // assigned in the order the inserts landed
+    println!("4. five at once: ids {ids:?}");
+    // ANCHOR_END: demo_basics
+
+    let items = [
+        ("Analytical Engine", 100_000),
+        ("punched cards", 250),
+        ("notes", 10),
+    ];
+    place_order(&pool, id, "Wrote the first program", &items).await?;
+    let details = user_details(&pool, id).await?;
+    println!(
+        "5. user {} with {} orders and profile {:?}, fetched at once",
+        details.user.id,
+        details.orders.len(),
+        details.bio.unwrap_or_default()
+    );
+
+    // ANCHOR: demo_injection
+    for hostile in ["'; DROP TABLE users; --", "' OR '1'='1"] {
+        let id = insert_user(&pool, hostile, &format!("{}@example.com", hostile.len())).await?;
+        let stored = user_by_id(&pool, id).await?.map(|u| u.name);
+        println!("6. stored as data: {}", stored.unwrap_or_default());
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&pool)
+        .await?;
+    println!("   users still there: {count}");
+    // ANCHOR_END: demo_injection
+
+    match insert_user(&pool, "Ada again", "ada@example.com").await {
+        Err(DbError::DuplicateEmail { email }) => {
+            println!("7. duplicate email refused: {email} (a typed error to match on)");
+        }
+        other => anyhow::bail!("a duplicate email should be refused, got {other:?}"),
+    }
+
+    let rolled_back = place_order(&pool, 999, "nobody", &items).await;
+    let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+        .fetch_one(&pool)
+        .await?;
+    println!(
+        "8. a transaction for an unknown user failed ({}) and wrote nothing: {orders} orders",
+        rolled_back.err().map_or("?".into(), |e| e.to_string())
+    );
+
+    // ANCHOR: demo_scoped
+    let name = scoped(Connection::open(&url).await?, async |conn| {
+        user_by_id(&mut conn.0, id).await.map(|u| u.map(|u| u.name))
+    })
+    .await?;
+    println!("9. a connection as a scoped resource read {name:?}, then closed");
+    // ANCHOR_END: demo_scoped
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! The database pattern on a real PostgreSQL, started from the machine's binaries for each
+//! test (skipped with a message without them; a failure under CI=true). Besides what both
+//! backends share, the server's own view, `pg_stat_activity`, proves what the pattern
+//! claims: connections closed, queries run at once, cancelled transactions undone.
+
+mod common;
+
+use std::time::Duration;
+
+use database::{Connection, PoolConfig, connect, place_order, user_by_id, user_details};
+use external_tools::postgres::Postgres;
+use external_tools::require;
+use patterns_core::scoped;
+use sqlx::PgPool;
+
+fn server() -> Option<Postgres> {
+    require("PostgreSQL", Postgres::start())
+}
+
+/// Polls the server until `sql` (one BIGINT) returns `expected`; panics after 20 s.
+async fn until(monitor: &PgPool, sql: &'static str, expected: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now: i64 = sqlx::query_scalar(sql).fetch_one(monitor).await.unwrap();
+        if now == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{sql}: {now}, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some(server) = server() else { return };
+            common::$name(&server.url()).await;
+        }
+    )*};
+}
+
+both_backends!(
+    round_trip_and_five_at_once,
+    hostile_names_are_stored_as_data,
+    a_duplicate_email_is_a_typed_error,
+    a_transaction_commits_all_or_nothing,
+    an_exhausted_pool_is_an_error_not_a_hang,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_concurrent_writers_all_commit() {
+    let Some(server) = server() else { return };
+    common::concurrent_writers_all_commit(&server.url(), 8).await;
+}
+
+const SCOPED: &str = "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'scoped'";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scoped_connection_is_closed_on_success_error_panic_and_cancellation() {
+    let Some(server) = server() else { return };
+    let url = format!("{}?application_name=scoped", server.url());
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    connect(&server.url(), PoolConfig::default()).await.unwrap(); // migrations
+
+    // Success: open while the body runs, closed after.
+    let seen = scoped(Connection::open(&url).await.unwrap(), async |conn| {
+        let open: i64 = sqlx::query_scalar(SCOPED).fetch_one(&mut conn.0).await?;
+        Ok::<_, sqlx::Error>(open)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, 1);
+    until(&monitor, SCOPED, 0).await;
+
+    // Error: the body fails, the connection is closed all the same.
+    let failed = scoped(Connection::open(&url).await.unwrap(), async |conn| {
+        sqlx::query("SELECT * FROM no_such_table")
+            .execute(&mut conn.0)
+            .await
+    })
+    .await;
+    assert!(failed.is_err());
+    until(&monitor, SCOPED, 0).await;
+
+    // Panic: the release runs before the panic goes on.
+    let url_for_task = url.clone();
+    let panicked = tokio::spawn(async move {
+        let conn = Connection::open(&url_for_task).await.unwrap();
+        let _: Result<(), patterns_core::ScopeError<()>> =
+            scoped(conn, async |_conn| panic!("the body panicked")).await;
+    })
+    .await;
+    assert!(panicked.unwrap_err().is_panic());
+    until(&monitor, SCOPED, 0).await;
+
+    // Cancellation: a timeout drops the scope mid-query; the release is spawned.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(300),
+        scoped(Connection::open(&url).await.unwrap(), async |conn| {
+            sqlx::query("SELECT pg_sleep(30)")
+                .execute(&mut conn.0)
+                .await
+        }),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the timeout fired first");
+    until(&monitor, SCOPED, 0).await;
+}
+
+const WAITING: &str = "SELECT COUNT(*) FROM pg_stat_activity \
+    WHERE wait_event_type = 'Lock' AND query NOT ILIKE '%pg_stat_activity%'";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_details_runs_its_three_queries_at_once() {
+    let Some(server) = server() else { return };
+    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    let id = database::insert_user(&pool, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    place_order(&pool, id, "bio", &[("a", 1)]).await.unwrap();
+    // Hold all three tables: each query of user_details must wait for the lock. Seeing
+    // three waiting at once proves they were sent at once, not one after another.
+    let mut blocker = monitor.begin().await.unwrap();
+    sqlx::query("LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let details = tokio::spawn({
+        let pool = pool.clone();
+        async move { user_details(&pool, id).await }
+    });
+    until(&monitor, WAITING, 3).await;
+    blocker.commit().await.unwrap();
+    let details = details.await.unwrap().unwrap();
+    assert_eq!(
+        (details.orders.len(), details.bio.as_deref()),
+        (1, Some("bio"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_cancelled_half_way_leaves_nothing() {
+    let Some(server) = server() else { return };
+    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    let id = database::insert_user(&pool, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    // Lock `orders` only: place_order writes the profile, then waits at its first order.
+    let mut blocker = monitor.begin().await.unwrap();
+    sqlx::query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let task = tokio::spawn({
+        let pool = pool.clone();
+        async move { place_order(&pool, id, "half", &[("a", 1), ("b", 2)]).await }
+    });
+    until(
+        &monitor,
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO orders%'",
+        1,
+    )
+    .await;
+    task.abort(); // cancelled with its profile written, inside the transaction
+    assert!(task.await.unwrap_err().is_cancelled());
+    blocker.commit().await.unwrap();
+    // Once no session is inside a transaction any more, nothing of the order remains.
+    until(
+        &monitor,
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE state IN ('active', 'idle in transaction') AND query NOT ILIKE '%pg_stat_activity%'",
+        0,
+    )
+    .await;
+    let profiles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles")
+        .fetch_one(&monitor)
+        .await
+        .unwrap();
+    let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+        .fetch_one(&monitor)
+        .await
+        .unwrap();
+    assert_eq!((profiles, orders), (0, 0));
+    assert!(
+        user_by_id(&pool, id).await.unwrap().is_some(),
+        "the pool still works"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_reference_runs_on_the_same_postgres() {
+    let Some(python) = require("Python", external_tools::Python::find()) else {
+        return;
+    };
+    let Some(server) = server() else { return };
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/database.py");
+    let output = tokio::process::Command::from(python.script(&script))
+        .args(["--database-url", &server.url()])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in [
+        "connected to postgres and migrated",
+        "inserted user id 1",
+        "five at once: ids [2, 3, 4, 5, 6]",
+        "3 orders and profile 'Wrote the first program'",
+        "users still there: 8",
+        "duplicate email refused: UniqueViolationError",
+        "wrote nothing: 3 orders",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
+    }
+}
