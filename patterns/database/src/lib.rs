@@ -104,6 +104,15 @@ pub enum DbError {
         /// The email refused.
         email: String,
     },
+    /// The server did not answer within the connect timeout (a firewall dropping packets,
+    /// a host that is down).
+    #[error("{address}: no answer within {after:?}")]
+    Unreachable {
+        /// `host:port`.
+        address: String,
+        /// The connect timeout that passed.
+        after: Duration,
+    },
     /// No row has this id.
     #[error("no user with id {0}")]
     NoSuchUser(i64),
@@ -135,6 +144,8 @@ pub struct PoolConfig {
     /// How long `acquire` waits for a free connection before failing with
     /// `sqlx::Error::PoolTimedOut`, instead of hanging.
     pub acquire_timeout: Duration,
+    /// How long [`connect`] waits for the server to answer at all.
+    pub connect_timeout: Duration,
 }
 
 impl Default for PoolConfig {
@@ -142,6 +153,7 @@ impl Default for PoolConfig {
         Self {
             max_connections: 5,
             acquire_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -164,8 +176,18 @@ pub async fn connect(url: &str, config: PoolConfig) -> Result<AnyPool, DbError> 
         .parse::<AnyConnectOptions>()?
         .disable_statement_logging();
     // One connection first: a refused connection, a wrong password or a missing database
-    // is reported as itself, at once, not as a pool that timed out waiting.
-    AnyConnection::connect_with(&options).await?.close().await?;
+    // is reported as itself, at once, not as a pool that timed out waiting; a server that
+    // never answers, within the connect timeout.
+    let probe = tokio::time::timeout(
+        config.connect_timeout,
+        AnyConnection::connect_with(&options),
+    )
+    .await
+    .map_err(|_elapsed| DbError::Unreachable {
+        address: address(&options),
+        after: config.connect_timeout,
+    })??;
+    probe.close().await?;
     let pool = AnyPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(config.acquire_timeout)
@@ -189,6 +211,16 @@ pub async fn connect(url: &str, config: PoolConfig) -> Result<AnyPool, DbError> 
     Ok(pool)
 }
 // ANCHOR_END: connect
+
+/// `host:port` of a server URL (PostgreSQL's port 5432 when the URL names none).
+fn address(options: &AnyConnectOptions) -> String {
+    let url = &options.database_url;
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or("localhost"),
+        url.port().unwrap_or(5432)
+    )
+}
 
 /// A user row.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -111,6 +111,7 @@ pub async fn an_exhausted_pool_is_an_error_not_a_hang(url: &str) {
     let config = PoolConfig {
         max_connections: 1,
         acquire_timeout: Duration::from_millis(300),
+        ..PoolConfig::default()
     };
     let pool = connect(url, config).await.unwrap();
     let held = pool.acquire().await.unwrap();

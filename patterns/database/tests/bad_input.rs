@@ -1,0 +1,65 @@
+//! Bad input is a clear, typed error, fast: an unknown scheme, a server that never answers
+//! (within the connect timeout, naming host and port, under paused time), a refused
+//! connection, and a NULL read where a value was expected.
+
+use std::time::Duration;
+
+use database::{DbError, PoolConfig, connect};
+use fixture_server::Blackhole;
+
+#[tokio::test]
+async fn an_unknown_scheme_is_refused_before_any_io() {
+    let error = connect("mysql://root@localhost/db", PoolConfig::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, DbError::UnknownScheme { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "mysql://root@localhost/db: only sqlite: and postgres: URLs are supported"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_answers_fails_at_the_connect_timeout_naming_host_and_port() {
+    let hole = Blackhole::start().await.unwrap();
+    let url = format!("postgres://postgres:secret@{}/postgres", hole.addr());
+    let started = tokio::time::Instant::now();
+    let error = connect(&url, PoolConfig::default()).await.unwrap_err();
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    let expected = format!("{}: no answer within 5s", hole.addr());
+    assert_eq!(error.to_string(), expected);
+    assert!(
+        !format!("{error:?}").contains("secret"),
+        "the password leaked: {error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_reported_as_such_at_once() {
+    let error = connect(
+        "postgres://postgres:secret@127.0.0.1:1/postgres",
+        PoolConfig::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("Connection refused"), "{error}");
+}
+
+#[tokio::test]
+async fn a_null_where_a_value_was_expected_is_a_decode_error_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("t.db").display());
+    let pool = connect(&url, PoolConfig::default()).await.unwrap();
+    let read: Result<String, _> = sqlx::query_scalar("SELECT NULL").fetch_one(&pool).await;
+    let error = read.unwrap_err();
+    assert!(
+        matches!(error, sqlx::Error::ColumnDecode { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("got Null"), "{error}");
+    let as_option: Option<String> = sqlx::query_scalar("SELECT NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(as_option, None, "an Option reads the NULL");
+}
