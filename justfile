@@ -62,6 +62,10 @@ figures:
 fixtures addr="127.0.0.1:8080":
     cargo run -p fixture-server -- --addr {{addr}}
 
+# Regenerate sqlx's offline query data after changing a checked query or the SQLite schema.
+sqlx-prepare:
+    patterns/database/sqlx-prepare.sh
+
 # A PostgreSQL from the machine's own binaries on port 54329, as the tests start theirs
 # (crates/external/src/postgres.rs): Debian's binaries, run as `postgres` when root,
 # password authentication over TCP.

@@ -130,6 +130,16 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     .await?;
     println!("9. a connection as a scoped resource read {name:?}, then closed");
     // ANCHOR_END: demo_scoped
+
+    if backend == Backend::Sqlite {
+        let sqlite = sqlx::SqlitePool::connect(&url).await?;
+        let spent = database::checked::spending(&sqlite, id).await?;
+        let line = spent.map_or("no such user".into(), |s| {
+            format!("{} spent {} cents", s.name, s.total_cents)
+        });
+        println!("10. a query checked at compile time (SQLite): {line}");
+        sqlite.close().await;
+    }
     pool.close().await;
     Ok(())
 }

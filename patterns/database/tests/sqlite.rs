@@ -44,3 +44,38 @@ async fn eight_concurrent_writers_all_commit_without_database_is_locked() {
     let (_dir, url) = fresh();
     common::concurrent_writers_all_commit(&url, 8).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compile_checked_query_reads_what_the_any_pool_wrote() {
+    let (_dir, url) = fresh();
+    let pool = database::connect(&url, database::PoolConfig::default())
+        .await
+        .unwrap();
+    let id = database::insert_user(&pool, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    let idle = database::insert_user(&pool, "Idle", "idle@example.com")
+        .await
+        .unwrap();
+    database::place_order(&pool, id, "bio", &[("a", 250), ("b", 10)])
+        .await
+        .unwrap();
+    let sqlite = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let spent = database::checked::spending(&sqlite, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((spent.name.as_str(), spent.total_cents), ("Ada", 260));
+    let nothing = database::checked::spending(&sqlite, idle)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        nothing.total_cents, 0,
+        "no orders: COALESCE gives 0, not NULL"
+    );
+    assert_eq!(
+        database::checked::spending(&sqlite, 999).await.unwrap(),
+        None
+    );
+}
