@@ -235,6 +235,7 @@ struct Extras {
     in_flight: bool,
     connections: bool,
     rss: bool,
+    cpu: bool,
     titles: bool,
 }
 
@@ -245,6 +246,7 @@ impl Extras {
             in_flight: any(|r| r.max_in_flight.is_some()),
             connections: any(|r| r.server_connections.is_some()),
             rss: any(|r| r.peak_rss_mib.is_some()),
+            cpu: any(|r| r.cpu_us_per_item.is_some()),
             titles: any(|r| r.titles_match.is_some()),
         }
     }
@@ -254,6 +256,7 @@ impl Extras {
             (self.in_flight, "max in flight"),
             (self.connections, "conn&shy;ections"),
             (self.rss, "peak RSS MiB"),
+            (self.cpu, "client CPU µs/item"),
             (self.titles, "same titles"),
         ]
         .into_iter()
@@ -274,6 +277,7 @@ impl Extras {
             r.server_connections.map(|n| n.to_string()),
         );
         push(self.rss, r.peak_rss_mib.map(|m| format!("{m:.1}")));
+        push(self.cpu, r.cpu_us_per_item.map(|c| format!("{c:.1}")));
         push(self.titles, r.titles_match.map(|t| t.to_string()));
         cells
     }

@@ -84,6 +84,10 @@ pub struct Record {
     /// The process's peak resident memory during the runs, in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mib: Option<f64>,
+    /// CPU time (user + system) the client spent per item, in microseconds: where a
+    /// server shares the machine, what the client costs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_us_per_item: Option<f64>,
     /// What produced the record; [`Bench::record`] fills it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
@@ -111,6 +115,7 @@ impl Record {
             titles_match: None,
             server_connections: None,
             peak_rss_mib: None,
+            cpu_us_per_item: None,
             provenance: None,
         }
     }
@@ -128,6 +133,12 @@ impl Record {
         self.max_in_flight = Some(stats.max_in_flight as u64);
         self.server_connections = Some(stats.connections as u64);
         server.reset_stats();
+        self
+    }
+
+    /// The same record, with the client's CPU time per item (see [`cpu_time`]).
+    pub fn with_cpu(mut self, cpu_us_per_item: Option<f64>) -> Self {
+        self.cpu_us_per_item = cpu_us_per_item;
         self
     }
 
@@ -505,6 +516,35 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// Starts a new peak-memory measurement (Linux: writes 5 to `/proc/self/clear_refs`).
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// CPU time used so far (user + system): by this process, and by its children that have
+/// been waited for (Linux: `/proc/self/stat`, in clock ticks of 10 ms; `None` elsewhere).
+pub fn cpu_time() -> Option<CpuTime> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces: the fields start after its closing parenthesis.
+    let fields: Vec<u64> = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0))
+        .collect();
+    // Fields 14 to 17 of proc(5): utime, stime, cutime, cstime; here from field 3 on.
+    let ticks = |i: usize| fields.get(i - 3).copied();
+    let tick = Duration::from_millis(10);
+    Some(CpuTime {
+        own: tick * u32::try_from(ticks(14)? + ticks(15)?).ok()?,
+        children: tick * u32::try_from(ticks(16)? + ticks(17)?).ok()?,
+    })
+}
+
+/// See [`cpu_time`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuTime {
+    /// This process's CPU time.
+    pub own: Duration,
+    /// The CPU time of its finished children.
+    pub children: Duration,
 }
 
 /// The path of a pattern's Python bench script: `python/<name>` in the crate whose

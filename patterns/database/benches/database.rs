@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
+use bench_harness::{Bench, CpuTime, Options, PythonLoop, Record, measure, python_script};
 use database::PoolConfig;
 use external_tools::postgres::Postgres;
 use sqlx::{PgPool, QueryBuilder, Sqlite, SqlitePool};
@@ -367,7 +367,9 @@ fn selects(
                 Ok(row.is_some())
             }
         };
+        let before = bench_harness::cpu_time();
         let mut durations = measure(runtime, runs, || select_all(n, select.clone()), check)?;
+        let cpu = cpu_per_item(before, items * u64::from(runs + 1), false);
         bench.record(
             Record::from_runs(
                 "postgres-select",
@@ -375,14 +377,17 @@ fn selects(
                 items,
                 &mut durations,
             )
-            .on(runtime_name),
+            .on(runtime_name)
+            .with_cpu(cpu),
         )?;
         let any = any.clone();
         let pattern = move |id: i64| {
             let any = any.clone();
             async move { Ok(database::user_by_id(&any, id).await?.is_some()) }
         };
+        let before = bench_harness::cpu_time();
         let mut durations = measure(runtime, runs, || select_all(n, pattern.clone()), check)?;
+        let cpu = cpu_per_item(before, items * u64::from(runs + 1), false);
         bench.record(
             Record::from_runs(
                 "postgres-select",
@@ -390,7 +395,8 @@ fn selects(
                 items,
                 &mut durations,
             )
-            .on(runtime_name),
+            .on(runtime_name)
+            .with_cpu(cpu),
         )?;
         if let Some(server) = postgres {
             bench.record(pgbench_select_only(server, runs, bench.is_quick())?)?;
@@ -415,7 +421,10 @@ fn selects(
             Ok(row.is_some())
         }
     };
+    let before = bench_harness::cpu_time();
     let mut durations = measure(runtime, runs, || select_all(n, select.clone()), check)?;
+    // SQLite runs inside this process: its CPU is the engine's and the client's together.
+    let cpu = cpu_per_item(before, items * u64::from(runs + 1), false);
     bench.record(
         Record::from_runs(
             "sqlite-select",
@@ -423,7 +432,8 @@ fn selects(
             items,
             &mut durations,
         )
-        .on(runtime_name),
+        .on(runtime_name)
+        .with_cpu(cpu),
     )?;
     python(&mut bench, "sqlite", "select", items, pools)?;
     bench.finish()
@@ -462,6 +472,7 @@ fn pgbench_select_only(server: &Postgres, runs: u32, quick: bool) -> anyhow::Res
         "pgbench -i: {}",
         String::from_utf8_lossy(&init.stderr)
     );
+    let before = bench_harness::cpu_time();
     let seconds = if quick { 1 } else { 3 };
     let mut durations = Vec::new();
     let mut transactions = Vec::new();
@@ -495,6 +506,7 @@ fn pgbench_select_only(server: &Postgres, runs: u32, quick: bool) -> anyhow::Res
         transactions.push(processed);
         durations.push(Duration::from_secs_f64(processed as f64 / tps));
     }
+    let cpu = cpu_per_item(before, transactions.iter().sum(), true);
     // The first run warms up, as everywhere else.
     let mut counted: Vec<(Duration, u64)> =
         durations.into_iter().zip(transactions).skip(1).collect();
@@ -510,7 +522,19 @@ fn pgbench_select_only(server: &Postgres, runs: u32, quick: bool) -> anyhow::Res
     );
     record.runs = runs;
     record.allocator = None;
-    Ok(record.on("pgbench"))
+    Ok(record.on("pgbench").with_cpu(cpu))
+}
+
+/// CPU time per item since `before`: this process's own, or (`children`) that of the
+/// child processes it waited for, such as pgbench.
+fn cpu_per_item(before: Option<CpuTime>, items: u64, children: bool) -> Option<f64> {
+    let (before, after) = (before?, bench_harness::cpu_time()?);
+    let spent = if children {
+        after.children.saturating_sub(before.children)
+    } else {
+        after.own.saturating_sub(before.own)
+    };
+    Some(spent.as_secs_f64() * 1e6 / items.max(1) as f64)
 }
 
 /// The Python side of `workload` on `backend`: asyncpg on PostgreSQL, aiosqlite on the

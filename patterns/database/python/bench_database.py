@@ -128,8 +128,11 @@ async def selects(args):
         pool = await asyncpg.create_pool(args.postgres_url, min_size=TASKS, max_size=TASKS)
         await pool.execute("TRUNCATE users, orders, profiles RESTART IDENTITY")
         await pg_batched(pool, rows(n))
+        cpu = time.process_time()
         durations = [await timed_selects(n, lambda i: pool.fetchrow(SELECT, i)) for _ in range(args.runs + 1)][1:]
-        bench_harness.emit(args, "postgres-select", "python-asyncpg-10-tasks", n, durations)
+        cpu_us = (time.process_time() - cpu) * 1e6 / (n * (args.runs + 1))
+        bench_harness.emit(args, "postgres-select", "python-asyncpg-10-tasks", n, durations,
+                           cpu_us_per_item=cpu_us)
         await pool.close()
         return
     conns = [await aiosqlite.connect(args.sqlite_path) for _ in range(TASKS)]

@@ -63,3 +63,17 @@ async fn a_null_where_a_value_was_expected_is_a_decode_error_that_says_so() {
         .unwrap();
     assert_eq!(as_option, None, "an Option reads the NULL");
 }
+
+#[test]
+fn the_demo_exits_1_with_one_line_for_an_unknown_scheme() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_database"))
+        .args(["--database-url", "mysql://root:secret@localhost/db"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: mysql://root:***@localhost/db: only sqlite: and postgres: URLs are supported"
+    );
+}

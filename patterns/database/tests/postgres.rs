@@ -224,3 +224,92 @@ async fn the_python_reference_runs_on_the_same_postgres() {
         assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
     }
 }
+
+/// Runs the demo binary with `--database-url url`; its exit code and stderr.
+async fn demo_with(url: &str) -> (Option<i32>, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_database"))
+        .args(["--database-url", url])
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_exits_1_with_one_clear_line_for_a_wrong_password_a_missing_database_or_a_rerun() {
+    let Some(server) = server() else { return };
+    let wrong_password = server.url().replace(":postgres@", ":not-the-password@");
+    let missing_database = server.url_for("no_such_database");
+    let cases = [
+        (wrong_password.as_str(), "password authentication failed"),
+        (
+            missing_database.as_str(),
+            "database \"no_such_database\" does not exist",
+        ),
+    ];
+    for (url, reason) in cases {
+        let (code, stderr) = demo_with(url).await;
+        assert_eq!(code, Some(1), "{url}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{url}: one line, not {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot open postgres://postgres:***@"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(reason), "{reason:?} missing from {stderr}");
+        assert!(
+            !stderr.contains("not-the-password"),
+            "the password leaked: {stderr}"
+        );
+    }
+    // A first run fills a fresh database; a second refuses, says why, and writes nothing.
+    assert_eq!(demo_with(&server.url()).await.0, Some(0));
+    let (code, stderr) = demo_with(&server.url()).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("point --database-url at a fresh one"),
+        "{stderr}"
+    );
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&monitor)
+        .await
+        .unwrap();
+    assert_eq!(users, 8, "the second run wrote nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_details_dropped_mid_await_leaves_no_session_and_a_working_pool() {
+    let Some(server) = server() else { return };
+    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    let id = database::insert_user(&pool, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    let mut blocker = monitor.begin().await.unwrap();
+    sqlx::query("LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let details = tokio::spawn({
+        let pool = pool.clone();
+        async move { user_details(&pool, id).await }
+    });
+    until(&monitor, WAITING, 3).await;
+    details.abort(); // dropped while all three queries wait
+    assert!(details.await.unwrap_err().is_cancelled());
+    blocker.commit().await.unwrap();
+    until(
+        &monitor,
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE state <> 'idle' AND backend_type = 'client backend' \
+         AND query NOT ILIKE '%pg_stat_activity%'",
+        0,
+    )
+    .await;
+    let again = user_details(&pool, id).await.unwrap();
+    assert_eq!(again.user.name, "Ada", "the pool still answers");
+}

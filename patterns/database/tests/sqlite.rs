@@ -79,3 +79,35 @@ async fn the_compile_checked_query_reads_what_the_any_pool_wrote() {
         None
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn begin_write_dropped_while_waiting_for_the_lock_leaves_the_pool_usable() {
+    let (_dir, url) = fresh();
+    let pool = database::connect(&url, database::PoolConfig::default())
+        .await
+        .unwrap();
+    // Another connection holds SQLite's write lock.
+    let holder = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let mut held = holder.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    let waiting = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        database::begin_write(&pool),
+    )
+    .await;
+    assert!(
+        waiting.is_err(),
+        "begin_write must wait for the lock, and was dropped waiting"
+    );
+    sqlx::query("INSERT INTO users (name, email) VALUES ('held', 'held@example.com')")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    held.commit().await.unwrap();
+    // Nothing of the dropped transaction lingers: a writer gets the lock and commits.
+    let mut tx = database::begin_write(&pool).await.unwrap();
+    database::insert_user(&mut *tx, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(common::count(&pool, "users").await, 2);
+}
