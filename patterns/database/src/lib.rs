@@ -263,9 +263,10 @@ pub struct UserDetails {
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe: dropped after the server ran the insert, the row exists but its id is
-/// lost to the caller. Call it inside a transaction ([`place_order`]) to make it all or
-/// nothing.
+/// Not cancel safe: once sent, the insert may still be applied after the future is
+/// dropped, and its id is then lost to the caller. Retrying is safe all the same: the
+/// unique email turns a second insert into [`DbError::DuplicateEmail`], never a second
+/// row. Inside a transaction ([`place_order`]) it is all or nothing.
 pub async fn insert_user<'e>(
     executor: impl Executor<'e, Database = Any>,
     name: &str,
@@ -308,7 +309,8 @@ pub async fn user_by_id<'e>(
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe, as [`insert_user`]: inserts that finished stay.
+/// Not cancel safe, as [`insert_user`]: inserts that were sent may be applied after the
+/// drop; retrying each one is safe (a duplicate email is refused, not doubled).
 pub async fn insert_users_at_once(
     pool: &AnyPool,
     users: &[(&str, &str)],

@@ -77,3 +77,13 @@ fn the_demo_exits_1_with_one_line_for_an_unknown_scheme() {
         "error: mysql://root:***@localhost/db: only sqlite: and postgres: URLs are supported"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn opening_a_connection_dropped_while_the_server_never_answers_returns_at_once() {
+    let hole = Blackhole::start().await.unwrap();
+    let url = format!("postgres://postgres:secret@{}/postgres", hole.addr());
+    let started = tokio::time::Instant::now();
+    let cut = tokio::time::timeout(Duration::from_secs(1), database::Connection::open(&url)).await;
+    assert!(cut.is_err(), "the open was still waiting, and was dropped");
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+}

@@ -313,3 +313,70 @@ async fn user_details_dropped_mid_await_leaves_no_session_and_a_working_pool() {
     let again = user_details(&pool, id).await.unwrap();
     assert_eq!(again.user.name, "Ada", "the pool still answers");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_by_id_dropped_mid_await_leaves_the_pool_working() {
+    let Some(server) = server() else { return };
+    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    let id = database::insert_user(&pool, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    let mut blocker = monitor.begin().await.unwrap();
+    sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let read = tokio::spawn({
+        let pool = pool.clone();
+        async move { user_by_id(&pool, id).await }
+    });
+    until(&monitor, WAITING, 1).await;
+    read.abort();
+    assert!(read.await.unwrap_err().is_cancelled());
+    blocker.commit().await.unwrap();
+    assert_eq!(user_by_id(&pool, id).await.unwrap().unwrap().name, "Ada");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inserts_dropped_mid_await_may_land_but_a_retry_never_doubles_them() {
+    let Some(server) = server() else { return };
+    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    let five: Vec<(String, String)> = (0..5)
+        .map(|i| (format!("u{i}"), format!("u{i}@example.com")))
+        .collect();
+    let mut blocker = monitor.begin().await.unwrap();
+    sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let inserts = tokio::spawn({
+        let (pool, five) = (pool.clone(), five.clone());
+        async move {
+            let pairs: Vec<(&str, &str)> =
+                five.iter().map(|(n, e)| (n.as_str(), e.as_str())).collect();
+            database::insert_users_at_once(&pool, &pairs).await
+        }
+    });
+    until(&monitor, WAITING, 5).await;
+    inserts.abort(); // all five sent, none answered
+    assert!(inserts.await.unwrap_err().is_cancelled());
+    blocker.commit().await.unwrap();
+    until(
+        &monitor,
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE state <> 'idle' AND backend_type = 'client backend' \
+         AND query NOT ILIKE '%pg_stat_activity%'",
+        0,
+    )
+    .await;
+    // Whatever landed, retrying each insert leaves exactly one row per email.
+    for (name, email) in &five {
+        match database::insert_user(&pool, name, email).await {
+            Ok(_) | Err(database::DbError::DuplicateEmail { .. }) => {}
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(common::count(&pool, "users").await, 5);
+}

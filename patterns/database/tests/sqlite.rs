@@ -111,3 +111,27 @@ async fn begin_write_dropped_while_waiting_for_the_lock_leaves_the_pool_usable()
     tx.commit().await.unwrap();
     assert_eq!(common::count(&pool, "users").await, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_dropped_at_any_point_leaves_a_database_the_next_connect_opens() {
+    let (_dir, url) = fresh();
+    // Cut connect short at several points (before, during and after migrating); each
+    // time, the next connect must find or finish the schema, never a broken one.
+    for micros in [0, 200, 1_000, 5_000, 20_000] {
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_micros(micros),
+            database::connect(&url, database::PoolConfig::default()),
+        )
+        .await;
+        drop(cut);
+        let pool = database::connect(&url, database::PoolConfig::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            common::count(&pool, "users").await,
+            0,
+            "after a cut at {micros} µs"
+        );
+        pool.close().await;
+    }
+}
