@@ -274,6 +274,11 @@ impl Bench {
         })
     }
 
+    /// The workload's name.
+    pub fn workload(&self) -> &str {
+        &self.workload
+    }
+
     /// Whether this is the quick check `cargo test` runs.
     pub fn is_quick(&self) -> bool {
         !self.options.bench

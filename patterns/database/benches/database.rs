@@ -206,98 +206,108 @@ fn inserts(
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "postgres-insert", options)?;
     let items = bench.items(10_000, 200);
     let (names, emails) = rows(usize::try_from(items)?);
-    let runs = bench.runs();
-    let empty_pg = |pool: &PgPool| {
-        runtime.block_on(
-            sqlx::query("TRUNCATE users, orders, profiles RESTART IDENTITY").execute(pool),
-        )
-    };
-    let empty_sqlite =
-        |pool: &SqlitePool| runtime.block_on(sqlx::query("DELETE FROM users").execute(pool));
+    let (names, emails) = (&names, &emails);
     if let Some(pg) = &pools.pg {
-        let count = || async {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
-                .fetch_one(pg)
-                .await
-        };
-        let check = |result: sqlx::Result<i64>| {
-            anyhow::ensure!(result? == items as i64, "rows lost");
-            Ok(())
+        let table = Table {
+            empty: Box::new(|| {
+                Box::pin(async {
+                    let sql = "TRUNCATE users, orders, profiles RESTART IDENTITY";
+                    sqlx::query(sql).execute(pg).await.map(drop)
+                })
+            }),
+            count: Box::new(|| Box::pin(sqlx::query_scalar(COUNT).fetch_one(pg))),
         };
         let variants: [(&str, MakeInsert<'_>); 3] = [
             (
                 "sqlx-postgres-one-by-one",
-                Box::new(|| Box::pin(pg_one_by_one(pg, &names, &emails))),
+                Box::new(|| Box::pin(pg_one_by_one(pg, names, emails))),
             ),
             (
                 "sqlx-postgres-one-transaction",
-                Box::new(|| Box::pin(pg_in_one_transaction(pg, &names, &emails))),
+                Box::new(|| Box::pin(pg_in_one_transaction(pg, names, emails))),
             ),
             (
                 "sqlx-postgres-batched",
-                Box::new(|| Box::pin(pg_batched(pg, &names, &emails))),
+                Box::new(|| Box::pin(pg_batched(pg, names, emails))),
             ),
         ];
-        for (variant, insert) in variants {
-            let make = || {
-                empty_pg(pg).expect("TRUNCATE");
-                let insert = insert();
-                async move {
-                    insert.await?;
-                    count().await
-                }
-            };
-            let mut durations = measure(runtime, runs, make, check)?;
-            bench.record(
-                Record::from_runs("postgres-insert", variant, items, &mut durations)
-                    .on(runtime_name),
-            )?;
-        }
+        table.record(&mut bench, runtime, runtime_name, items, variants)?;
         python(&mut bench, "postgres", "insert", items, pools)?;
         bench.finish()?;
     }
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "sqlite-insert", options)?;
     let sqlite = &pools.sqlite;
-    let count = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
-            .fetch_one(sqlite)
-            .await
-    };
-    let check = |result: sqlx::Result<i64>| {
-        anyhow::ensure!(result? == items as i64, "rows lost");
-        Ok(())
+    let table = Table {
+        empty: Box::new(|| {
+            Box::pin(async {
+                let sql = "DELETE FROM users";
+                sqlx::query(sql).execute(sqlite).await.map(drop)
+            })
+        }),
+        count: Box::new(|| Box::pin(sqlx::query_scalar(COUNT).fetch_one(sqlite))),
     };
     let variants: [(&str, MakeInsert<'_>); 3] = [
         (
             "sqlx-sqlite-one-by-one",
-            Box::new(|| Box::pin(sqlite_one_by_one(sqlite, &names, &emails))),
+            Box::new(|| Box::pin(sqlite_one_by_one(sqlite, names, emails))),
         ),
         (
             "sqlx-sqlite-one-transaction",
-            Box::new(|| Box::pin(sqlite_in_one_transaction(sqlite, &names, &emails))),
+            Box::new(|| Box::pin(sqlite_in_one_transaction(sqlite, names, emails))),
         ),
         (
             "sqlx-sqlite-batched",
-            Box::new(|| Box::pin(sqlite_batched(sqlite, &names, &emails))),
+            Box::new(|| Box::pin(sqlite_batched(sqlite, names, emails))),
         ),
     ];
-    for (variant, insert) in variants {
-        let make = || {
-            empty_sqlite(sqlite).expect("DELETE");
-            let insert = insert();
-            async move {
-                insert.await?;
-                count().await
-            }
-        };
-        let mut durations = measure(runtime, runs, make, check)?;
-        bench.record(
-            Record::from_runs("sqlite-insert", variant, items, &mut durations).on(runtime_name),
-        )?;
-    }
+    table.record(&mut bench, runtime, runtime_name, items, variants)?;
     python(&mut bench, "sqlite", "insert", items, pools)?;
     bench.finish()
 }
+
+const COUNT: &str = "SELECT COUNT(*) FROM users";
+
+/// How to empty the users table before a run and count its rows after, on one database.
+struct Table<'a> {
+    empty: MakeInsert<'a>,
+    count: Box<dyn Fn() -> Count<'a> + 'a>,
+}
+
+impl<'a> Table<'a> {
+    /// Measures each variant on an emptied table (emptied before the clock starts),
+    /// checks that every row arrived, and records it under the bench's workload.
+    fn record(
+        &self,
+        bench: &mut Bench,
+        runtime: &Runtime,
+        runtime_name: &str,
+        items: u64,
+        variants: [(&str, MakeInsert<'a>); 3],
+    ) -> anyhow::Result<()> {
+        let check = |rows: sqlx::Result<i64>| {
+            anyhow::ensure!(rows? == items as i64, "rows lost");
+            Ok(())
+        };
+        for (variant, insert) in variants {
+            let make = || {
+                runtime.block_on((self.empty)()).expect("empty the table");
+                let insert = insert();
+                async move {
+                    insert.await?;
+                    (self.count)().await
+                }
+            };
+            let mut durations = measure(runtime, bench.runs(), make, check)?;
+            let workload = bench.workload().to_owned();
+            let record = Record::from_runs(&workload, variant, items, &mut durations);
+            bench.record(record.on(runtime_name))?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts the rows.
+type Count<'a> = std::pin::Pin<Box<dyn Future<Output = sqlx::Result<i64>> + 'a>>;
 
 /// One way to insert the rows.
 type Insert<'a> = std::pin::Pin<Box<dyn Future<Output = sqlx::Result<()>> + 'a>>;

@@ -111,6 +111,19 @@ async fn a_scoped_connection_is_closed_on_success_error_panic_and_cancellation()
     until(&monitor, SCOPED, 0).await;
 }
 
+/// Sessions doing anything but waiting for their next query (the monitor's own aside).
+const BUSY: &str = "SELECT COUNT(*) FROM pg_stat_activity \
+    WHERE state <> 'idle' AND backend_type = 'client backend' \
+    AND query NOT ILIKE '%pg_stat_activity%'";
+
+/// Holds `lock` (a `LOCK TABLE ...` statement) in a transaction of the monitor's, until
+/// the returned transaction is committed or dropped.
+async fn lock(monitor: &PgPool, lock: &'static str) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = monitor.begin().await.unwrap();
+    sqlx::query(lock).execute(&mut *blocker).await.unwrap();
+    blocker
+}
+
 const WAITING: &str = "SELECT COUNT(*) FROM pg_stat_activity \
     WHERE wait_event_type = 'Lock' AND query NOT ILIKE '%pg_stat_activity%'";
 
@@ -125,11 +138,11 @@ async fn user_details_runs_its_three_queries_at_once() {
     place_order(&pool, id, "bio", &[("a", 1)]).await.unwrap();
     // Hold all three tables: each query of user_details must wait for the lock. Seeing
     // three waiting at once proves they were sent at once, not one after another.
-    let mut blocker = monitor.begin().await.unwrap();
-    sqlx::query("LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock(
+        &monitor,
+        "LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE",
+    )
+    .await;
     let details = tokio::spawn({
         let pool = pool.clone();
         async move { user_details(&pool, id).await }
@@ -152,11 +165,7 @@ async fn a_transaction_cancelled_half_way_leaves_nothing() {
         .await
         .unwrap();
     // Lock `orders` only: place_order writes the profile, then waits at its first order.
-    let mut blocker = monitor.begin().await.unwrap();
-    sqlx::query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock(&monitor, "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").await;
     let task = tokio::spawn({
         let pool = pool.clone();
         async move { place_order(&pool, id, "half", &[("a", 1), ("b", 2)]).await }
@@ -289,11 +298,11 @@ async fn user_details_dropped_mid_await_leaves_no_session_and_a_working_pool() {
     let id = database::insert_user(&pool, "Ada", "ada@example.com")
         .await
         .unwrap();
-    let mut blocker = monitor.begin().await.unwrap();
-    sqlx::query("LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock(
+        &monitor,
+        "LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE",
+    )
+    .await;
     let details = tokio::spawn({
         let pool = pool.clone();
         async move { user_details(&pool, id).await }
@@ -302,14 +311,7 @@ async fn user_details_dropped_mid_await_leaves_no_session_and_a_working_pool() {
     details.abort(); // dropped while all three queries wait
     assert!(details.await.unwrap_err().is_cancelled());
     blocker.commit().await.unwrap();
-    until(
-        &monitor,
-        "SELECT COUNT(*) FROM pg_stat_activity \
-         WHERE state <> 'idle' AND backend_type = 'client backend' \
-         AND query NOT ILIKE '%pg_stat_activity%'",
-        0,
-    )
-    .await;
+    until(&monitor, BUSY, 0).await;
     let again = user_details(&pool, id).await.unwrap();
     assert_eq!(again.user.name, "Ada", "the pool still answers");
 }
@@ -322,11 +324,7 @@ async fn user_by_id_dropped_mid_await_leaves_the_pool_working() {
     let id = database::insert_user(&pool, "Ada", "ada@example.com")
         .await
         .unwrap();
-    let mut blocker = monitor.begin().await.unwrap();
-    sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock(&monitor, "LOCK TABLE users IN ACCESS EXCLUSIVE MODE").await;
     let read = tokio::spawn({
         let pool = pool.clone();
         async move { user_by_id(&pool, id).await }
@@ -346,11 +344,7 @@ async fn inserts_dropped_mid_await_may_land_but_a_retry_never_doubles_them() {
     let five: Vec<(String, String)> = (0..5)
         .map(|i| (format!("u{i}"), format!("u{i}@example.com")))
         .collect();
-    let mut blocker = monitor.begin().await.unwrap();
-    sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock(&monitor, "LOCK TABLE users IN ACCESS EXCLUSIVE MODE").await;
     let inserts = tokio::spawn({
         let (pool, five) = (pool.clone(), five.clone());
         async move {
@@ -363,14 +357,7 @@ async fn inserts_dropped_mid_await_may_land_but_a_retry_never_doubles_them() {
     inserts.abort(); // all five sent, none answered
     assert!(inserts.await.unwrap_err().is_cancelled());
     blocker.commit().await.unwrap();
-    until(
-        &monitor,
-        "SELECT COUNT(*) FROM pg_stat_activity \
-         WHERE state <> 'idle' AND backend_type = 'client backend' \
-         AND query NOT ILIKE '%pg_stat_activity%'",
-        0,
-    )
-    .await;
+    until(&monitor, BUSY, 0).await;
     // Whatever landed, retrying each insert leaves exactly one row per email.
     for (name, email) in &five {
         match database::insert_user(&pool, name, email).await {
