@@ -116,6 +116,41 @@ const BUSY: &str = "SELECT COUNT(*) FROM pg_stat_activity \
     WHERE state <> 'idle' AND backend_type = 'client backend' \
     AND query NOT ILIKE '%pg_stat_activity%'";
 
+/// The pattern's pool on `server` (migrated), a monitoring pool of our own, and the id of
+/// a first user, Ada.
+async fn with_ada(server: &Postgres) -> (sqlx::AnyPool, PgPool, i64) {
+    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
+    let monitor = PgPool::connect(&server.url()).await.unwrap();
+    let ada = database::insert_user(&pool, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    (pool, monitor, ada)
+}
+
+/// Starts `user_details` while the monitor locks its three tables, and returns once all
+/// three of its queries are seen waiting for that lock: they were sent at once. Commit
+/// the returned transaction to let them through.
+async fn user_details_held_by_a_lock(
+    pool: &sqlx::AnyPool,
+    monitor: &PgPool,
+    id: i64,
+) -> (
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    tokio::task::JoinHandle<Result<database::UserDetails, database::DbError>>,
+) {
+    let blocker = lock(
+        monitor,
+        "LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE",
+    )
+    .await;
+    let details = tokio::spawn({
+        let pool = pool.clone();
+        async move { user_details(&pool, id).await }
+    });
+    until(monitor, WAITING, 3).await;
+    (blocker, details)
+}
+
 /// Holds `lock` (a `LOCK TABLE ...` statement) in a transaction of the monitor's, until
 /// the returned transaction is committed or dropped.
 async fn lock(monitor: &PgPool, lock: &'static str) -> sqlx::Transaction<'static, sqlx::Postgres> {
@@ -130,24 +165,9 @@ const WAITING: &str = "SELECT COUNT(*) FROM pg_stat_activity \
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_details_runs_its_three_queries_at_once() {
     let Some(server) = server() else { return };
-    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
-    let monitor = PgPool::connect(&server.url()).await.unwrap();
-    let id = database::insert_user(&pool, "Ada", "ada@example.com")
-        .await
-        .unwrap();
+    let (pool, monitor, id) = with_ada(&server).await;
     place_order(&pool, id, "bio", &[("a", 1)]).await.unwrap();
-    // Hold all three tables: each query of user_details must wait for the lock. Seeing
-    // three waiting at once proves they were sent at once, not one after another.
-    let blocker = lock(
-        &monitor,
-        "LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE",
-    )
-    .await;
-    let details = tokio::spawn({
-        let pool = pool.clone();
-        async move { user_details(&pool, id).await }
-    });
-    until(&monitor, WAITING, 3).await;
+    let (blocker, details) = user_details_held_by_a_lock(&pool, &monitor, id).await;
     blocker.commit().await.unwrap();
     let details = details.await.unwrap().unwrap();
     assert_eq!(
@@ -159,11 +179,7 @@ async fn user_details_runs_its_three_queries_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_cancelled_half_way_leaves_nothing() {
     let Some(server) = server() else { return };
-    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
-    let monitor = PgPool::connect(&server.url()).await.unwrap();
-    let id = database::insert_user(&pool, "Ada", "ada@example.com")
-        .await
-        .unwrap();
+    let (pool, monitor, id) = with_ada(&server).await;
     // Lock `orders` only: place_order writes the profile, then waits at its first order.
     let blocker = lock(&monitor, "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").await;
     let task = tokio::spawn({
@@ -293,21 +309,8 @@ async fn the_demo_exits_1_with_one_clear_line_for_a_wrong_password_a_missing_dat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_details_dropped_mid_await_leaves_no_session_and_a_working_pool() {
     let Some(server) = server() else { return };
-    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
-    let monitor = PgPool::connect(&server.url()).await.unwrap();
-    let id = database::insert_user(&pool, "Ada", "ada@example.com")
-        .await
-        .unwrap();
-    let blocker = lock(
-        &monitor,
-        "LOCK TABLE users, orders, profiles IN ACCESS EXCLUSIVE MODE",
-    )
-    .await;
-    let details = tokio::spawn({
-        let pool = pool.clone();
-        async move { user_details(&pool, id).await }
-    });
-    until(&monitor, WAITING, 3).await;
+    let (pool, monitor, id) = with_ada(&server).await;
+    let (blocker, details) = user_details_held_by_a_lock(&pool, &monitor, id).await;
     details.abort(); // dropped while all three queries wait
     assert!(details.await.unwrap_err().is_cancelled());
     blocker.commit().await.unwrap();
@@ -319,11 +322,7 @@ async fn user_details_dropped_mid_await_leaves_no_session_and_a_working_pool() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_by_id_dropped_mid_await_leaves_the_pool_working() {
     let Some(server) = server() else { return };
-    let pool = connect(&server.url(), PoolConfig::default()).await.unwrap();
-    let monitor = PgPool::connect(&server.url()).await.unwrap();
-    let id = database::insert_user(&pool, "Ada", "ada@example.com")
-        .await
-        .unwrap();
+    let (pool, monitor, id) = with_ada(&server).await;
     let blocker = lock(&monitor, "LOCK TABLE users IN ACCESS EXCLUSIVE MODE").await;
     let read = tokio::spawn({
         let pool = pool.clone();
