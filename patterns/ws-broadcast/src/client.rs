@@ -1,0 +1,177 @@
+//! The client side: asyncio's `open_connection` and the `websockets` library's `connect`,
+//! as the demo, the tests and the benchmark use them.
+
+use std::net::SocketAddr;
+
+use futures::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async, connect_async};
+use tokio_util::codec::{FramedRead, LinesCodec};
+
+use crate::Event;
+
+/// What a WebSocket client received next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Event(Event),
+    /// The server closed the connection, with its Close frame's code and reason.
+    Closed {
+        code: Option<u16>,
+        reason: String,
+    },
+}
+
+/// A WebSocket member of a chat hub.
+#[derive(Debug)]
+pub struct WsClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl WsClient {
+    /// Joins the hub at `ws_url` (`ws://host:port/ws`) as `name`, a name of letters,
+    /// digits, `-` and `_`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it mid-handshake drops the socket; the server sees a closed connection.
+    pub async fn connect(ws_url: &str, name: &str) -> anyhow::Result<Self> {
+        let (socket, _response) = connect_async(format!("{ws_url}?name={name}")).await?;
+        Ok(Self { socket })
+    }
+
+    /// [`connect`](Self::connect) with the socket's receive buffer set to about `bytes`
+    /// (the kernel may round it). A client with a small buffer that stops reading fills
+    /// it quickly: how the demo and the tests make a slow client.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`connect`](Self::connect).
+    pub async fn connect_with_receive_buffer(
+        ws_url: &str,
+        name: &str,
+        bytes: u32,
+    ) -> anyhow::Result<Self> {
+        let url = format!("{ws_url}?name={name}");
+        let host = url
+            .strip_prefix("ws://")
+            .and_then(|rest| rest.split('/').next())
+            .ok_or_else(|| anyhow::anyhow!("not a ws:// URL: {url}"))?;
+        let addr = tokio::net::lookup_host(host)
+            .await?
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{host} has no address"))?;
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_recv_buffer_size(bytes)?;
+        let stream = socket.connect(addr).await?;
+        let (socket, _response) = client_async(url, MaybeTlsStream::Plain(stream)).await?;
+        Ok(Self { socket })
+    }
+
+    /// Sends one chat message.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropped mid-send, the message may be half written; drop the
+    /// client with it.
+    pub async fn say(&mut self, text: &str) -> anyhow::Result<()> {
+        self.socket.send(Message::text(text)).await?;
+        Ok(())
+    }
+
+    /// The next event, or how the server closed the connection. Pings are answered by
+    /// tokio-tungstenite while this waits.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a message is returned whole or stays in the stream.
+    pub async fn next(&mut self) -> anyhow::Result<Received> {
+        while let Some(message) = self.socket.next().await {
+            match message? {
+                Message::Text(json) => return Ok(Received::Event(serde_json::from_str(&json)?)),
+                Message::Close(frame) => return Ok(closed(frame)),
+                _ => {}
+            }
+        }
+        Ok(Received::Closed {
+            code: None,
+            reason: "connection ended without a Close frame".into(),
+        })
+    }
+
+    /// Closes the connection politely (Close 1000, then waits for the server's reply).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it drops the socket, which ends the connection without the handshake.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        self.socket.close(None).await?;
+        while let Some(Ok(_)) = self.socket.next().await {}
+        Ok(())
+    }
+}
+
+fn closed(frame: Option<CloseFrame>) -> Received {
+    match frame {
+        Some(frame) => Received::Closed {
+            code: Some(frame.code.into()),
+            reason: frame.reason.to_string(),
+        },
+        None => Received::Closed {
+            code: None,
+            reason: String::new(),
+        },
+    }
+}
+
+/// A line member of a chat hub: `reader, writer = await asyncio.open_connection(...)`.
+#[derive(Debug)]
+pub struct LineClient {
+    lines: FramedRead<OwnedReadHalf, LinesCodec>,
+    write: OwnedWriteHalf,
+}
+
+impl LineClient {
+    /// Connects to `addr` and sends `name` as the first line.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it closes the socket; the server sees a client that left.
+    pub async fn connect(addr: SocketAddr, name: &str) -> anyhow::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (read, write) = stream.into_split();
+        let mut client = Self {
+            lines: FramedRead::new(read, LinesCodec::new_with_max_length(64 * 1024)),
+            write,
+        };
+        client.say(name).await?;
+        Ok(client)
+    }
+
+    /// Sends one line (`writer.write(...)`, then `await writer.drain()`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropped mid-write, part of the line may have been sent.
+    pub async fn say(&mut self, text: &str) -> anyhow::Result<()> {
+        self.write.write_all(format!("{text}\n").as_bytes()).await?;
+        Ok(())
+    }
+
+    /// The next line (`await reader.readline()`), `None` once the server closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a line is returned whole or stays buffered.
+    pub async fn next_line(&mut self) -> anyhow::Result<Option<String>> {
+        Ok(self.lines.next().await.transpose()?)
+    }
+}
