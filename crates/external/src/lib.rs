@@ -1,6 +1,7 @@
 //! The external pieces tests and benchmarks need, and the rule for when one is missing:
 //! a plain `cargo test` skips with a visible message; with `CI=true` the test fails.
 
+pub mod chromium;
 pub mod postgres;
 
 use std::io::Write;
@@ -50,6 +51,7 @@ pub const PYTHON_MODULES: &[&str] = &[
     "uvloop",
     "aiosqlite",
     "asyncpg",
+    "websockets",
 ];
 
 /// A Python interpreter that has the reference scripts' packages.
@@ -109,4 +111,14 @@ impl Python {
         command.arg("-u").arg(script);
         command
     }
+}
+
+/// A port nobody listens on now (the OS picks it; the server binds it a moment later).
+pub(crate) fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot find a free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
 }

@@ -12,7 +12,7 @@
 //! refuses to run as root. Password authentication is on (`scram-sha-256` over TCP), so a
 //! wrong password fails as it would against a real server.
 
-use std::net::TcpListener;
+use crate::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -247,14 +247,4 @@ fn scratch_dir(as_postgres: bool) -> Result<PathBuf, String> {
         }
     }
     Ok(dir)
-}
-
-/// A port nobody listens on now (the OS picks it; the server binds it a moment later).
-fn free_port() -> Result<u16, String> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
 }

@@ -33,31 +33,57 @@ async fn everyone_else_hears_each_message_once_in_order() {
     }
     let to_cy = drain(&mut cy_in);
     let said: Vec<Event> = (0..100)
-        .flat_map(|n| [message("ada", &format!("a{n}")), message("bob", &format!("b{n}"))])
+        .flat_map(|n| {
+            [
+                message("ada", &format!("a{n}")),
+                message("bob", &format!("b{n}")),
+            ]
+        })
         .collect();
-    assert_eq!(to_cy[1..], said, "cy hears both, interleaved as they were said");
+    assert_eq!(
+        to_cy[1..],
+        said,
+        "cy hears both, interleaved as they were said"
+    );
     let to_ada = drain(&mut ada_in);
-    assert_eq!(to_ada[0], Event::Welcome {
-        you: "ada".into(),
-        present: vec![]
-    });
-    assert_eq!(&to_ada[1..3], &[Event::Joined { name: "bob".into() }, Event::Joined {
-        name: "cy".into()
-    }]);
+    assert_eq!(
+        to_ada[0],
+        Event::Welcome {
+            you: "ada".into(),
+            present: vec![]
+        }
+    );
+    assert_eq!(
+        &to_ada[1..3],
+        &[
+            Event::Joined { name: "bob".into() },
+            Event::Joined { name: "cy".into() }
+        ]
+    );
     let heard: Vec<_> = to_ada[3..].to_vec();
-    let from_bob: Vec<_> = said.iter().filter(|e| matches!(e, Event::Message { from, .. } if from == "bob")).cloned().collect();
+    let from_bob: Vec<_> = said
+        .iter()
+        .filter(|e| matches!(e, Event::Message { from, .. } if from == "bob"))
+        .cloned()
+        .collect();
     assert_eq!(heard, from_bob, "ada hears only bob, never herself");
-    assert_eq!(drain(&mut bob_in)[0], Event::Welcome {
-        you: "bob".into(),
-        present: vec!["ada".into()]
-    });
+    assert_eq!(
+        drain(&mut bob_in)[0],
+        Event::Welcome {
+            you: "bob".into(),
+            present: vec!["ada".into()]
+        }
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn names_are_checked_and_unique() {
     let hub = Hub::new(8);
     let _ada = hub.join("ada").unwrap();
-    assert_eq!(hub.join("ada").unwrap_err(), JoinError::NameTaken("ada".into()));
+    assert_eq!(
+        hub.join("ada").unwrap_err(),
+        JoinError::NameTaken("ada".into())
+    );
     for bad in ["", "a b", "x".repeat(33).as_str(), "ada\n", "<script>"] {
         assert!(
             matches!(hub.join(bad), Err(JoinError::InvalidName(_))),
@@ -73,14 +99,21 @@ async fn dropping_both_halves_leaves_and_the_others_are_told() {
     let (_ada, mut ada_in) = hub.join("ada").unwrap();
     let (bob, bob_in) = hub.join("bob").unwrap();
     drop(bob);
-    assert_eq!(hub.members().len(), 2, "the inbox half still holds the seat");
+    assert_eq!(
+        hub.members().len(),
+        2,
+        "the inbox half still holds the seat"
+    );
     drop(bob_in);
     assert_eq!(hub.members().len(), 1);
     let events = drain(&mut ada_in);
-    assert_eq!(events.last(), Some(&Event::Left {
-        name: "bob".into(),
-        reason: LeaveReason::Quit
-    }));
+    assert_eq!(
+        events.last(),
+        Some(&Event::Left {
+            name: "bob".into(),
+            reason: LeaveReason::Quit
+        })
+    );
     // The name is free again.
     assert!(hub.join("bob").is_ok());
 }
@@ -119,11 +152,25 @@ async fn a_member_that_stops_reading_is_removed_and_the_others_get_everything() 
             .count();
     }
     assert_eq!(bob_heard, 1000, "bob lost nothing");
-    assert!(most_queued <= capacity, "an outbox held {most_queued} events");
-    assert_eq!(hub.members().iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["ada", "bob"]);
+    assert!(
+        most_queued <= capacity,
+        "an outbox held {most_queued} events"
+    );
+    assert_eq!(
+        hub.members()
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
+        ["ada", "bob"]
+    );
     // slow learns why first, not its stale backlog.
-    let reason = timeout(Duration::from_secs(1), slow_in.recv()).await.unwrap();
-    assert_eq!(reason.unwrap_err(), LeaveReason::TooSlow { behind: capacity });
+    let reason = timeout(Duration::from_secs(1), slow_in.recv())
+        .await
+        .unwrap();
+    assert_eq!(
+        reason.unwrap_err(),
+        LeaveReason::TooSlow { behind: capacity }
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -134,10 +181,13 @@ async fn queued_events_are_observable() {
     ada.say("one");
     ada.say("two");
     let bob_queued = |hub: &Hub| hub.members().into_iter().find(|m| m.name == "bob").unwrap();
-    assert_eq!(bob_queued(&hub), MemberInfo {
-        name: "bob".into(),
-        queued: 3 // welcome, one, two
-    });
+    assert_eq!(
+        bob_queued(&hub),
+        MemberInfo {
+            name: "bob".into(),
+            queued: 3 // welcome, one, two
+        }
+    );
     bob_in.recv().await.unwrap();
     assert_eq!(bob_queued(&hub).queued, 2);
 }
@@ -149,16 +199,27 @@ async fn recv_dropped_mid_await_loses_no_event() {
     let (_bob, mut bob_in) = hub.join("bob").unwrap();
     bob_in.recv().await.unwrap(); // welcome
     // Nothing to receive: the recv is dropped while it waits.
-    assert!(timeout(Duration::from_secs(1), bob_in.recv()).await.is_err());
+    assert!(
+        timeout(Duration::from_secs(1), bob_in.recv())
+            .await
+            .is_err()
+    );
     ada.say("after the cancelled recv");
-    assert_eq!(*bob_in.recv().await.unwrap(), message("ada", "after the cancelled recv"));
+    assert_eq!(
+        *bob_in.recv().await.unwrap(),
+        message("ada", "after the cancelled recv")
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn removed_dropped_mid_await_keeps_the_reason() {
     let hub = Hub::new(8);
     let (_bob, mut bob_in) = hub.join("bob").unwrap();
-    assert!(timeout(Duration::from_secs(1), bob_in.removed()).await.is_err());
+    assert!(
+        timeout(Duration::from_secs(1), bob_in.removed())
+            .await
+            .is_err()
+    );
     hub.shut_down();
     assert_eq!(bob_in.removed().await, LeaveReason::Shutdown);
     assert_eq!(bob_in.recv().await.unwrap_err(), LeaveReason::Shutdown);

@@ -57,7 +57,10 @@ async fn next_message(client: &mut WsClient) -> (String, String) {
 
 async fn next_said_line(client: &mut LineClient) -> (String, String) {
     loop {
-        let line = within("a line", client.next_line()).await.unwrap().expect("closed");
+        let line = within("a line", client.next_line())
+            .await
+            .unwrap()
+            .expect("closed");
         if line.starts_with("* ") {
             continue;
         }
@@ -99,7 +102,11 @@ async fn every_client_gets_every_other_message_in_order_exactly_once_across_tran
     let mut lines = Vec::new();
     for n in 0..3 {
         ws.push(WsClient::connect(&url, &format!("ws{n}")).await.unwrap());
-        lines.push(LineClient::connect(server.tcp_addr(), &format!("tcp{n}")).await.unwrap());
+        lines.push(
+            LineClient::connect(server.tcp_addr(), &format!("tcp{n}"))
+                .await
+                .unwrap(),
+        );
     }
     until_members(server.hub(), "six members", |names| names.len() == 6).await;
     // Everyone talks at once; each message carries its sender's sequence number.
@@ -136,7 +143,11 @@ async fn every_client_gets_every_other_message_in_order_exactly_once_across_tran
                 .filter(|(from, _)| from == other)
                 .map(|(_, text)| text.parse().unwrap())
                 .collect();
-            let expected: Vec<usize> = if other == me { vec![] } else { (0..EACH).collect() };
+            let expected: Vec<usize> = if other == me {
+                vec![]
+            } else {
+                (0..EACH).collect()
+            };
             assert_eq!(from_other, expected, "{me} heard from {other}");
         }
     }
@@ -151,7 +162,9 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
     let url = server.ws_url();
     let mut sender = WsClient::connect(&url, "sender").await.unwrap();
     let mut reader = WsClient::connect(&url, "reader").await.unwrap();
-    let _never_reads = WsClient::connect_with_receive_buffer(&url, "stuck", 4096).await.unwrap();
+    let _never_reads = WsClient::connect_with_receive_buffer(&url, "stuck", 4096)
+        .await
+        .unwrap();
     until_members(server.hub(), "three members", |names| names.len() == 3).await;
     let padding = "x".repeat(500);
     let mut most_queued = 0;
@@ -162,15 +175,29 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
         // never behind, so only the client that never reads can fall behind.
         sender.say(&format!("{sent} {padding}")).await.unwrap();
         let (_, text) = next_message(&mut reader).await;
-        assert!(text.starts_with(&format!("{sent} ")), "got {text:.20} for {sent}");
+        assert!(
+            text.starts_with(&format!("{sent} ")),
+            "got {text:.20} for {sent}"
+        );
         sent += 1;
-        let queued = server.hub().members().iter().map(|m| m.queued).max().unwrap_or(0);
+        let queued = server
+            .hub()
+            .members()
+            .iter()
+            .map(|m| m.queued)
+            .max()
+            .unwrap_or(0);
         most_queued = most_queued.max(queued);
     }
-    assert!(most_queued <= capacity, "an outbox held {most_queued}, more than {capacity}");
+    assert!(
+        most_queued <= capacity,
+        "an outbox held {most_queued}, more than {capacity}"
+    );
     // The reader is told, and still served.
     loop {
-        if let Received::Event(Event::Left { name, reason }) = within("left", reader.next()).await.unwrap() {
+        if let Received::Event(Event::Left { name, reason }) =
+            within("left", reader.next()).await.unwrap()
+        {
             assert_eq!(name, "stuck");
             assert_eq!(reason.to_string(), "too slow: 32 messages behind");
             break;
@@ -199,10 +226,16 @@ async fn oversized_and_invalid_utf8_messages_get_their_close_codes() {
     garbled.send(Message::Frame(not_utf8)).await.unwrap();
     assert_eq!(close_code(&mut garbled).await, 1007);
 
-    until_members(server.hub(), "only the witness", |names| names == ["witness"]).await;
+    until_members(server.hub(), "only the witness", |names| {
+        names == ["witness"]
+    })
+    .await;
     let mut other = WsClient::connect(&url, "other").await.unwrap();
     other.say("the server still serves").await.unwrap();
-    assert_eq!(next_message(&mut witness).await.1, "the server still serves");
+    assert_eq!(
+        next_message(&mut witness).await.1,
+        "the server still serves"
+    );
 }
 // ANCHOR_END: bad_input
 
@@ -219,26 +252,41 @@ async fn a_reset_mid_frame_and_a_handshake_never_finished_leave_the_others_serve
         tokio_tungstenite::MaybeTlsStream::Plain(tcp) => tcp,
         _ => unreachable!("ws:// is plain TCP"),
     };
-    tcp.write_all(&[0x81, 0x80 | 100, 1, 2, 3, 4, b'a', b'b', b'c']).await.unwrap();
+    tcp.write_all(&[0x81, 0x80 | 100, 1, 2, 3, 4, b'a', b'b', b'c'])
+        .await
+        .unwrap();
     tcp.set_zero_linger().unwrap(); // close with RST, not FIN
     drop(torn);
     until_members(server.hub(), "torn removed", |names| names == ["witness"]).await;
 
     // A client that starts the HTTP handshake and never finishes it never joins.
     let mut stalled = TcpStream::connect(server.http_addr()).await.unwrap();
-    stalled.write_all(b"GET /ws?name=stalled HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    stalled
+        .write_all(b"GET /ws?name=stalled HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
 
     // A TCP client that sends a line over the limit is told and closed.
     let mut long = TcpStream::connect(server.tcp_addr()).await.unwrap();
     long.write_all(b"longliner\n").await.unwrap();
     long.write_all(&vec![b'y'; 10_000]).await.unwrap();
     let mut said = String::new();
-    within("the long line's answer", long.read_to_string(&mut said)).await.unwrap();
-    assert!(said.contains("* error: lines are at most 4096 bytes"), "{said}");
+    within("the long line's answer", long.read_to_string(&mut said))
+        .await
+        .unwrap();
+    assert!(
+        said.contains("* error: lines are at most 4096 bytes"),
+        "{said}"
+    );
 
-    let mut other = LineClient::connect(server.tcp_addr(), "other").await.unwrap();
+    let mut other = LineClient::connect(server.tcp_addr(), "other")
+        .await
+        .unwrap();
     other.say("still serving").await.unwrap();
-    assert_eq!(next_message(&mut witness).await, ("other".into(), "still serving".into()));
+    assert_eq!(
+        next_message(&mut witness).await,
+        ("other".into(), "still serving".into())
+    );
     // longliner leaves once its tasks end, which may be just after its socket closed.
     until_members(server.hub(), "stalled and longliner not members", |names| {
         names == ["other", "witness"]
@@ -256,7 +304,10 @@ async fn refused_names_get_http_errors_and_tcp_error_lines() {
     let invalid = WsClient::connect(&url, "a%20b").await.unwrap_err();
     assert!(invalid.to_string().contains("400"), "{invalid}");
     let mut line = LineClient::connect(server.tcp_addr(), "ada").await.unwrap();
-    let answer = within("an answer", line.next_line()).await.unwrap().unwrap();
+    let answer = within("an answer", line.next_line())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(answer, "* error: the name \"ada\" is taken");
     assert_eq!(within("the close", line.next_line()).await.unwrap(), None);
 }
@@ -269,7 +320,9 @@ async fn a_client_that_does_not_answer_pings_is_dropped_and_one_that_does_stays(
     let url = server.ws_url();
     // tokio-tungstenite answers pings while it reads: read five of them.
     let (mut answers, _) = connect_async(format!("{url}?name=answers")).await.unwrap();
-    let _silent = WsClient::connect_with_receive_buffer(&url, "silent", 4096).await.unwrap();
+    let _silent = WsClient::connect_with_receive_buffer(&url, "silent", 4096)
+        .await
+        .unwrap();
     let mut pings = 0;
     while pings < 5 {
         if let Message::Ping(_) = within("a ping", answers.next()).await.unwrap().unwrap() {
@@ -290,21 +343,35 @@ async fn a_thousand_websocket_clients_join_hear_a_broadcast_and_leave() {
     if soft < wanted {
         rlimit::setrlimit(rlimit::Resource::NOFILE, wanted, hard).unwrap();
     }
-    assert!(wanted >= CLIENTS as u64 * 2 + 100, "the open-files limit {hard} is too low");
+    assert!(
+        wanted >= CLIENTS as u64 * 2 + 100,
+        "the open-files limit {hard} is too low"
+    );
     let server = start(64).await;
     let url = server.ws_url();
     let mut clients = Vec::with_capacity(CLIENTS);
     for n in 0..CLIENTS {
         clients.push(WsClient::connect(&url, &format!("c{n}")).await.unwrap());
     }
-    until_members(server.hub(), "everyone joined", |names| names.len() == CLIENTS).await;
-    let mut announcer = LineClient::connect(server.tcp_addr(), "announcer").await.unwrap();
-    announcer.say("hello, everyone").await.unwrap();
-    let heard = futures::future::join_all(clients.iter_mut().map(|client| async {
-        next_message(client).await
-    }))
+    until_members(server.hub(), "everyone joined", |names| {
+        names.len() == CLIENTS
+    })
     .await;
-    assert!(heard.iter().all(|(from, text)| from == "announcer" && text == "hello, everyone"));
+    let mut announcer = LineClient::connect(server.tcp_addr(), "announcer")
+        .await
+        .unwrap();
+    announcer.say("hello, everyone").await.unwrap();
+    let heard = futures::future::join_all(
+        clients
+            .iter_mut()
+            .map(|client| async { next_message(client).await }),
+    )
+    .await;
+    assert!(
+        heard
+            .iter()
+            .all(|(from, text)| from == "announcer" && text == "hello, everyone")
+    );
     futures::future::join_all(clients.into_iter().map(WsClient::close)).await;
     drop(announcer);
     until_members(server.hub(), "everyone left", <[String]>::is_empty).await;
@@ -320,18 +387,26 @@ async fn shutdown_sends_1001_to_every_client_and_ends_every_task() {
     for n in 0..5 {
         ws.push(WsClient::connect(&url, &format!("ws{n}")).await.unwrap());
     }
-    let mut line = LineClient::connect(server.tcp_addr(), "line").await.unwrap();
+    let mut line = LineClient::connect(server.tcp_addr(), "line")
+        .await
+        .unwrap();
     until_members(server.hub(), "six members", |names| names.len() == 6).await;
     let report = server.shut_down(Duration::from_secs(5)).await;
     assert_eq!(report.aborted, 0, "every task ended by itself");
     for client in &mut ws {
-        assert_eq!(closed(client).await, (Some(1001), "server shutting down".into()));
+        assert_eq!(
+            closed(client).await,
+            (Some(1001), "server shutting down".into())
+        );
     }
     let mut last = None;
     while let Some(line) = within("lines", line.next_line()).await.unwrap() {
         last = Some(line);
     }
-    assert_eq!(last.as_deref(), Some("* disconnected: server shutting down"));
+    assert_eq!(
+        last.as_deref(),
+        Some("* disconnected: server shutting down")
+    );
     assert!(server.hub().members().is_empty());
     // Nobody is accepted any more.
     assert!(TcpStream::connect(server.http_addr()).await.is_err());
