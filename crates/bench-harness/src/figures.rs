@@ -236,6 +236,8 @@ struct Extras {
     connections: bool,
     rss: bool,
     cpu: bool,
+    latency: bool,
+    idle: bool,
     titles: bool,
 }
 
@@ -247,6 +249,8 @@ impl Extras {
             connections: any(|r| r.server_connections.is_some()),
             rss: any(|r| r.peak_rss_mib.is_some()),
             cpu: any(|r| r.cpu_us_per_item.is_some()),
+            latency: any(|r| r.p50_ms.is_some()),
+            idle: any(|r| r.kib_per_idle_connection.is_some()),
             titles: any(|r| r.titles_match.is_some()),
         }
     }
@@ -257,6 +261,9 @@ impl Extras {
             (self.connections, "conn&shy;ections"),
             (self.rss, "peak RSS MiB"),
             (self.cpu, "client CPU µs/item"),
+            (self.latency, "p50 ms"),
+            (self.latency, "p99 ms"),
+            (self.idle, "KiB per idle conn&shy;ection"),
             (self.titles, "same titles"),
         ]
         .into_iter()
@@ -278,6 +285,12 @@ impl Extras {
         );
         push(self.rss, r.peak_rss_mib.map(|m| format!("{m:.1}")));
         push(self.cpu, r.cpu_us_per_item.map(|c| format!("{c:.1}")));
+        push(self.latency, r.p50_ms.map(|m| format!("{m:.2}")));
+        push(self.latency, r.p99_ms.map(|m| format!("{m:.2}")));
+        push(
+            self.idle,
+            r.kib_per_idle_connection.map(|k| format!("{k:.1}")),
+        );
         push(self.titles, r.titles_match.map(|t| t.to_string()));
         cells
     }

@@ -88,6 +88,15 @@ pub struct Record {
     /// server shares the machine, what the client costs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_us_per_item: Option<f64>,
+    /// Median time from send to delivery, in milliseconds (broadcast fan-out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
+    /// 99th percentile of the time from send to delivery, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ms: Option<f64>,
+    /// The server's resident memory per connected, idle client, in KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kib_per_idle_connection: Option<f64>,
     /// What produced the record; [`Bench::record`] fills it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
@@ -116,6 +125,9 @@ impl Record {
             server_connections: None,
             peak_rss_mib: None,
             cpu_us_per_item: None,
+            p50_ms: None,
+            p99_ms: None,
+            kib_per_idle_connection: None,
             provenance: None,
         }
     }
@@ -363,6 +375,12 @@ impl Bench {
             script.display()
         );
         Ok(Some(records))
+    }
+
+    /// A command that runs the Python script `script` (its arguments still to add), or
+    /// `None` when Python is skipped: for references that are servers, not benchmarks.
+    pub fn python_command(&self, script: &Path) -> Option<std::process::Command> {
+        self.python.as_ref().map(|python| python.script(script))
     }
 
     /// Runs `script` on each of `loops` and records every line it prints.

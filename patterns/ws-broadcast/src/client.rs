@@ -9,7 +9,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async, connect_async};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async, connect_async_with_config};
 use tokio_util::codec::{FramedRead, LinesCodec};
 
 use crate::Event;
@@ -39,7 +39,9 @@ impl WsClient {
     ///
     /// Dropping it mid-handshake drops the socket; the server sees a closed connection.
     pub async fn connect(ws_url: &str, name: &str) -> anyhow::Result<Self> {
-        let (socket, _response) = connect_async(format!("{ws_url}?name={name}")).await?;
+        // Nagle's algorithm off: a chat message goes out at once.
+        let (socket, _response) =
+            connect_async_with_config(format!("{ws_url}?name={name}"), None, true).await?;
         Ok(Self { socket })
     }
 
@@ -71,6 +73,7 @@ impl WsClient {
         };
         socket.set_recv_buffer_size(bytes)?;
         let stream = socket.connect(addr).await?;
+        stream.set_nodelay(true)?;
         let (socket, _response) = client_async(url, MaybeTlsStream::Plain(stream)).await?;
         Ok(Self { socket })
     }
