@@ -236,6 +236,7 @@ struct Extras {
     connections: bool,
     rss: bool,
     cpu: bool,
+    server_cpu: bool,
     latency: bool,
     idle: bool,
     titles: bool,
@@ -249,6 +250,7 @@ impl Extras {
             connections: any(|r| r.server_connections.is_some()),
             rss: any(|r| r.peak_rss_mib.is_some()),
             cpu: any(|r| r.cpu_us_per_item.is_some()),
+            server_cpu: any(|r| r.server_cpu_us_per_item.is_some()),
             latency: any(|r| r.p50_ms.is_some()),
             idle: any(|r| r.kib_per_idle_connection.is_some()),
             titles: any(|r| r.titles_match.is_some()),
@@ -261,6 +263,7 @@ impl Extras {
             (self.connections, "conn&shy;ections"),
             (self.rss, "peak RSS MiB"),
             (self.cpu, "client CPU µs/item"),
+            (self.server_cpu, "server CPU µs/item"),
             (self.latency, "p50 ms"),
             (self.latency, "p99 ms"),
             (self.idle, "KiB per idle conn&shy;ection"),
@@ -285,6 +288,10 @@ impl Extras {
         );
         push(self.rss, r.peak_rss_mib.map(|m| format!("{m:.1}")));
         push(self.cpu, r.cpu_us_per_item.map(|c| format!("{c:.1}")));
+        push(
+            self.server_cpu,
+            r.server_cpu_us_per_item.map(|c| format!("{c:.2}")),
+        );
         push(self.latency, r.p50_ms.map(|m| format!("{m:.2}")));
         push(self.latency, r.p99_ms.map(|m| format!("{m:.2}")));
         push(

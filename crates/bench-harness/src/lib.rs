@@ -88,6 +88,10 @@ pub struct Record {
     /// server shares the machine, what the client costs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_us_per_item: Option<f64>,
+    /// CPU time (user + system) the server process spent per item, in microseconds, where
+    /// the server is a separate process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpu_us_per_item: Option<f64>,
     /// Median time from send to delivery, in milliseconds (broadcast fan-out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p50_ms: Option<f64>,
@@ -125,6 +129,7 @@ impl Record {
             server_connections: None,
             peak_rss_mib: None,
             cpu_us_per_item: None,
+            server_cpu_us_per_item: None,
             p50_ms: None,
             p99_ms: None,
             kib_per_idle_connection: None,

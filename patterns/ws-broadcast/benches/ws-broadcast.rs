@@ -6,7 +6,7 @@
 //! The servers are separate processes: this crate's binary (`--serve`) and the Python
 //! reference (`python/broadcast.py --serve`, on asyncio and on uvloop). This process is
 //! the load client for all of them, on its own Tokio runtime. The sender keeps at most
-//! `--window` messages ahead of the slowest client, so no client falls a full outbox (64)
+//! `--window` messages ahead of the slowest client, so no client falls a full outbox
 //! behind and is dropped: both servers run the same policy and must lose nothing.
 //!
 //! ```text
@@ -17,7 +17,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
@@ -45,7 +45,17 @@ struct Args {
     /// The most messages the sender may be ahead of the slowest client.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=64))]
     window: u64,
+    /// Which servers to measure.
+    #[arg(long, value_delimiter = ',', default_value = "rust,asyncio,uvloop",
+          value_parser = ["rust", "asyncio", "uvloop"])]
+    servers: Vec<String>,
 }
+
+/// Both servers' outbox capacity. Join and leave notices count too: when 1,000 clients
+/// connect at once, each member gets up to 1,000 notices in a burst, and an outbox of 64
+/// (the demo's) drops members whose writer had not yet had a turn. The sender's window
+/// keeps the messages themselves at most 32 ahead.
+const OUTBOX: &str = "2048";
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -78,9 +88,16 @@ fn run(args: Args) -> anyhow::Result<()> {
             window: args.window,
             runs: bench.runs(),
         };
-        let mut servers = vec![("tokio-tungstenite", None, rust_server())];
+        let wanted = |name: &str| args.servers.iter().any(|s| s == name);
+        let mut servers = Vec::new();
+        if wanted("rust") {
+            servers.push(("tokio-tungstenite", None, rust_server()));
+        }
         let script = python_script(env!("CARGO_MANIFEST_DIR"), "broadcast.py");
         for event_loop in PythonLoop::BOTH {
+            if !wanted(event_loop.name()) {
+                continue;
+            }
             if let Some(command) = bench.python_command(&script) {
                 servers.push((
                     "python-websockets",
@@ -120,7 +137,14 @@ fn rust_server() -> Command {
 }
 
 fn python_server(mut command: Command, event_loop: PythonLoop) -> Command {
-    command.args(["--serve", "127.0.0.1:0", "--loop", event_loop.name()]);
+    command.args([
+        "--serve",
+        "127.0.0.1:0",
+        "--outbox",
+        OUTBOX,
+        "--loop",
+        event_loop.name(),
+    ]);
     command
 }
 
@@ -155,6 +179,21 @@ impl ServerProcess {
         })
     }
 
+    /// CPU time (user + system) the server process has used so far, in seconds (Linux
+    /// `/proc`, in clock ticks of 10 ms: sum it over runs, not within one message).
+    fn cpu_secs(&self) -> anyhow::Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // After the command name in parentheses: state, ppid, ... utime is the 12th field.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .context("stat")?
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+        Ok(ticks as f64 / 100.0)
+    }
+
     /// Resident memory of the server process, in KiB (Linux `/proc`).
     fn rss_kib(&self) -> anyhow::Result<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
@@ -175,7 +214,8 @@ impl Drop for ServerProcess {
 }
 
 // ANCHOR: measure
-/// A warm-up run, then `plan.runs` timed ones, each with fresh connections.
+/// A warm-up run, which also measures the memory of idle connections on the fresh server,
+/// then `plan.runs` timed runs, each with fresh connections.
 async fn measure(
     server: &ServerProcess,
     workload: &str,
@@ -184,13 +224,17 @@ async fn measure(
 ) -> anyhow::Result<Record> {
     let mut durations = Vec::new();
     let mut latencies = Vec::new();
-    let mut idle_kib = Vec::new();
+    let mut idle_kib = 0.0;
+    let mut server_cpu = Duration::ZERO;
     for run in 0..=plan.runs {
         let outcome = one_run(server, run, plan).await?;
-        if run > 0 {
+        if run == 0 {
+            // A fresh server: later runs reuse memory the allocator kept from this one.
+            idle_kib = outcome.idle_kib_per_connection;
+        } else {
             durations.push(outcome.elapsed);
+            server_cpu += outcome.server_cpu;
             latencies.extend(outcome.latencies_ns);
-            idle_kib.push(outcome.idle_kib_per_connection);
         }
     }
     let delivered = plan.messages * plan.clients as u64;
@@ -199,14 +243,16 @@ async fn measure(
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1e6;
     record.p50_ms = Some(percentile(0.50));
     record.p99_ms = Some(percentile(0.99));
-    idle_kib.sort_by(f64::total_cmp);
-    record.kib_per_idle_connection = Some(idle_kib[(idle_kib.len() - 1) / 2]);
+    record.kib_per_idle_connection = Some(idle_kib);
+    let all_delivered = delivered as f64 * f64::from(plan.runs);
+    record.server_cpu_us_per_item = Some(server_cpu.as_secs_f64() * 1e6 / all_delivered);
     Ok(record)
 }
 // ANCHOR_END: measure
 
 struct Outcome {
     elapsed: Duration,
+    server_cpu: Duration,
     latencies_ns: Vec<u64>,
     idle_kib_per_connection: f64,
 }
@@ -215,7 +261,11 @@ struct Outcome {
 /// sender join.
 struct Progress {
     received: Vec<AtomicU64>,
+    /// Set by the sender before it waits, so receivers only take `Notify`'s lock then.
+    waiting: AtomicBool,
     ready: AtomicUsize,
+    /// A receiver failed: its error, for the sender to stop waiting and report.
+    failed: std::sync::Mutex<Option<String>>,
     changed: Notify,
 }
 
@@ -228,15 +278,36 @@ impl Progress {
             .unwrap_or(0)
     }
 
-    /// Waits until `done()` holds, woken by the receivers rather than polling.
-    async fn until(&self, done: impl Fn(&Self) -> bool) {
+    /// Waits until `done()` holds, woken by the receivers rather than polling; fails as
+    /// soon as a receiver does.
+    async fn until(&self, done: impl Fn(&Self) -> bool) -> anyhow::Result<()> {
         loop {
             let changed = self.changed.notified();
+            self.waiting.store(true, Ordering::SeqCst);
+            if let Some(why) = self
+                .failed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+            {
+                bail!("{why}");
+            }
             if done(self) {
-                return;
+                return Ok(());
             }
             changed.await;
         }
+    }
+
+    fn wake_sender(&self) {
+        if self.waiting.swap(false, Ordering::SeqCst) {
+            self.changed.notify_waiters();
+        }
+    }
+
+    fn fail(&self, why: &anyhow::Error) {
+        *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{why:#}"));
+        self.changed.notify_waiters();
     }
 }
 
@@ -245,14 +316,22 @@ async fn one_run(server: &ServerProcess, run: u32, plan: &Plan) -> anyhow::Resul
     let before = server.rss_kib()?;
     let progress = Arc::new(Progress {
         received: (0..plan.clients).map(|_| AtomicU64::new(0)).collect(),
+        waiting: AtomicBool::new(false),
         ready: AtomicUsize::new(0),
+        failed: std::sync::Mutex::new(None),
         changed: Notify::new(),
     });
     let mut receivers = JoinSet::new();
     for index in 0..plan.clients {
         let (socket, _) = connect(format!("{}?name=r{run}-{index}", server.ws_url)).await?;
         let (progress, messages) = (Arc::clone(&progress), plan.messages);
-        receivers.spawn(receive(socket, index, progress, messages, started));
+        receivers.spawn(async move {
+            let received = receive(socket, index, &progress, messages, started).await;
+            if let Err(why) = &received {
+                progress.fail(why);
+            }
+            received
+        });
     }
     let sender_name = format!("sender{run}");
     let (sender, _) = connect(format!("{}?name={sender_name}", server.ws_url)).await?;
@@ -260,15 +339,16 @@ async fn one_run(server: &ServerProcess, run: u32, plan: &Plan) -> anyhow::Resul
     let (mut sender, mut notices) = sender.split();
     let draining = tokio::spawn(async move { while let Some(Ok(_)) = notices.next().await {} });
     // Every receiver saw the sender join, so every join notice before it was delivered.
-    within(progress.until(|p| p.ready.load(Ordering::Acquire) == plan.clients)).await?;
+    within(progress.until(|p| p.ready.load(Ordering::Acquire) == plan.clients)).await??;
     let idle_kib_per_connection = (server.rss_kib()? - before) / (plan.clients + 1) as f64;
 
     // ANCHOR: send
+    let cpu_before = server.cpu_secs()?;
     let sending = Instant::now();
     for seq in 0..plan.messages {
         if seq >= plan.window {
             let behind = seq - plan.window;
-            within(progress.until(|p| p.slowest() > behind)).await?;
+            within(progress.until(|p| p.slowest() > behind)).await??;
         }
         let sent_at = started.elapsed().as_nanos();
         sender
@@ -278,16 +358,26 @@ async fn one_run(server: &ServerProcess, run: u32, plan: &Plan) -> anyhow::Resul
     // ANCHOR_END: send
     let mut latencies_ns = Vec::with_capacity(plan.clients * plan.messages as usize);
     let mut last = sending;
+    let mut sockets = Vec::with_capacity(plan.clients);
     while let Some(received) = within(receivers.join_next()).await? {
-        let (finished, latencies) = received??;
+        let (finished, latencies, socket) = received??;
         last = last.max(finished);
         latencies_ns.extend(latencies);
+        sockets.push(socket);
     }
     let elapsed = last - sending;
+    let server_cpu = Duration::from_secs_f64(server.cpu_secs()? - cpu_before);
+    // Only now may they leave: a receiver that left earlier would have sent every other
+    // one a notice, and 100 notices on top of the window fill an outbox of 64.
+    within(futures::future::join_all(
+        sockets.into_iter().map(close_politely),
+    ))
+    .await?;
     sender.close().await?;
     within(draining).await??;
     Ok(Outcome {
         elapsed,
+        server_cpu,
         latencies_ns,
         idle_kib_per_connection,
     })
@@ -301,15 +391,15 @@ async fn connect(
     connect_async_with_config(url, None, true).await
 }
 
-/// Reads until all `messages` have come, in order; returns when the last came, and the
-/// latency of each. Then closes politely, so the server has let go before the next run.
+/// Reads until all `messages` have come, in order; returns when the last came, the latency
+/// of each, and the socket, to close once everyone is done.
 async fn receive(
     mut socket: Socket,
     index: usize,
-    progress: Arc<Progress>,
+    progress: &Progress,
     messages: u64,
     started: Instant,
-) -> anyhow::Result<(Instant, Vec<u64>)> {
+) -> anyhow::Result<(Instant, Vec<u64>, Socket)> {
     let mut latencies = Vec::with_capacity(messages as usize);
     let mut next = 0;
     while next < messages {
@@ -322,7 +412,7 @@ async fn receive(
         let Some(text) = text_field(&json) else {
             if json.contains("\"joined\"") && json.contains("\"sender") {
                 progress.ready.fetch_add(1, Ordering::AcqRel);
-                progress.changed.notify_waiters();
+                progress.wake_sender();
             } else if json.contains("too_slow") {
                 bail!("receiver {index}: someone was dropped: {json}");
             }
@@ -336,13 +426,16 @@ async fn receive(
         let sent_at: u128 = sent_at.parse()?;
         latencies.push((started.elapsed().as_nanos() - sent_at) as u64);
         next += 1;
-        progress.received[index].store(next, Ordering::Release);
-        progress.changed.notify_waiters();
+        progress.received[index].store(next, Ordering::SeqCst);
+        progress.wake_sender();
     }
-    let finished = Instant::now();
-    socket.close(None).await?;
+    Ok((Instant::now(), latencies, socket))
+}
+
+/// Close 1000, then read until the server's reply, so it has let go before the next run.
+async fn close_politely(mut socket: Socket) {
+    let _ = socket.close(None).await;
     while let Some(Ok(_)) = socket.next().await {}
-    Ok((finished, latencies))
 }
 
 /// The `text` of a `message` event, from Rust's (`"text":"…"`) or Python's (`"text": "…"`)

@@ -71,6 +71,7 @@ def reason_json(reason):
     return {"too_slow": {"behind": CAPACITY}} if reason == "too_slow" else reason
 
 
+# ANCHOR: hub
 class Hub:
     def __init__(self, capacity):
         self.capacity = capacity
@@ -128,6 +129,7 @@ class Hub:
             member.outbox.get_nowait()
         member.outbox.put_nowait(Removed(reason))
         asyncio.get_running_loop().call_later(1, member.abort)
+# ANCHOR_END: hub
 
 
 CAPACITY = 64
@@ -149,6 +151,7 @@ async def pair(reader, writer):
                 raise task.exception()
 
 
+# ANCHOR: websocket
 async def websocket_client(hub, websocket):
     query = parse_qs(urlsplit(websocket.request.path).query)
     try:
@@ -176,8 +179,10 @@ async def websocket_client(hub, websocket):
         await pair(read(), write())
     finally:
         hub.leave(member)
+# ANCHOR_END: websocket
 
 
+# ANCHOR: lines
 async def line_client(hub, reader, writer):
     peer = writer.get_extra_info("peername")  # what a log line would show
 
@@ -219,6 +224,7 @@ async def line_client(hub, reader, writer):
     finally:
         hub.leave(member)
         del peer
+# ANCHOR_END: lines
 
 
 def page(connection, request):
@@ -363,7 +369,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", metavar="HOST:PORT", help="serve until Ctrl-C")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--outbox", type=int, default=64, help="events a client may fall behind")
     args = parser.parse_args()
+    if not 1 <= args.outbox <= 1_000_000:
+        parser.error(f"--outbox is 1 to 1000000, got {args.outbox}")
+    global CAPACITY
+    CAPACITY = args.outbox
     if args.serve and not re.match(r"^[\w.\-]+:\d{1,5}$", args.serve):
         parser.error(f"--serve wants HOST:PORT, got {args.serve!r}")
     work = serve_until_signal(args.serve) if args.serve else conversation()

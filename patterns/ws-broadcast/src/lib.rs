@@ -25,7 +25,8 @@ pub mod websocket;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -49,6 +50,55 @@ pub enum Event {
     Message { from: String, text: String },
 }
 // ANCHOR_END: event
+
+// ANCHOR: shared
+/// An event as every outbox shares it: one allocation per broadcast, not one per member,
+/// and its JSON encoded once, by the first writer that needs it, not once per member.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    event: Event,
+    json: OnceLock<bytes::Bytes>,
+}
+
+impl Shared {
+    fn new(event: Event) -> Arc<Self> {
+        Arc::new(Self {
+            event,
+            json: OnceLock::new(),
+        })
+    }
+
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The event as JSON, encoded on the first call; later calls share the same bytes.
+    pub fn json(&self) -> bytes::Bytes {
+        self.json
+            .get_or_init(|| {
+                serde_json::to_vec(&self.event)
+                    .expect("an event always serializes")
+                    .into()
+            })
+            .clone()
+    }
+}
+// ANCHOR_END: shared
+
+impl Deref for Shared {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        &self.event
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.event.fmt(f)
+    }
+}
 
 /// Why a member left the hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +180,7 @@ struct Room {
 #[derive(Debug)]
 struct Seat {
     id: u64,
-    outbox: mpsc::Sender<Arc<Event>>,
+    outbox: mpsc::Sender<Arc<Shared>>,
     removed: oneshot::Sender<LeaveReason>,
 }
 // ANCHOR_END: hub
@@ -168,7 +218,7 @@ impl Hub {
             present,
         };
         outbox
-            .try_send(Arc::new(welcome))
+            .try_send(Shared::new(welcome))
             .expect("a new outbox has room");
         room.next_id += 1;
         let id = room.next_id;
@@ -238,8 +288,7 @@ impl Hub {
     /// that member fell `outbox_capacity` events behind: it is removed, and the others are
     /// told, which may in turn find another full outbox; hence the work list.
     fn deliver(&self, room: &mut Room, sender: Option<&str>, event: Event) -> usize {
-        // One allocation per event, shared by every outbox.
-        let event = Arc::new(event);
+        let event = Shared::new(event);
         let mut delivered = 0;
         let mut too_slow = Vec::new();
         for (name, seat) in &room.members {
@@ -262,7 +311,7 @@ impl Hub {
             };
             tracing::info!(name, %reason, "removed");
             let _ = seat.removed.send(reason);
-            let left = Arc::new(Event::Left { name, reason });
+            let left = Shared::new(Event::Left { name, reason });
             for (name, seat) in &room.members {
                 if let Err(mpsc::error::TrySendError::Full(_)) =
                     seat.outbox.try_send(Arc::clone(&left))
@@ -359,7 +408,7 @@ impl Speaker {
 /// The receiving half of a member: what its writer task holds.
 #[derive(Debug)]
 pub struct Inbox {
-    events: mpsc::Receiver<Arc<Event>>,
+    events: mpsc::Receiver<Arc<Shared>>,
     removed: oneshot::Receiver<LeaveReason>,
     reason: Option<LeaveReason>,
     _registration: Arc<Registration>,
@@ -374,7 +423,7 @@ impl Inbox {
     ///
     /// Cancel safe. If it is dropped before it completes (in a `select!` that took
     /// another branch), no event is lost: the next call returns it.
-    pub async fn recv(&mut self) -> Result<Arc<Event>, LeaveReason> {
+    pub async fn recv(&mut self) -> Result<Arc<Shared>, LeaveReason> {
         if let Some(reason) = self.reason {
             return Err(reason);
         }
@@ -412,7 +461,7 @@ impl Inbox {
     /// An event already queued, without waiting: lets a writer send a batch of events and
     /// flush the connection once. `None` when the outbox is empty or the member was
     /// removed (then [`recv`](Self::recv) says why).
-    pub fn try_recv(&mut self) -> Option<Arc<Event>> {
+    pub fn try_recv(&mut self) -> Option<Arc<Shared>> {
         if self.reason.is_some() || !self.removed.is_empty() {
             return None;
         }

@@ -13,9 +13,9 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::{Event, Inbox, LeaveReason, Speaker, pair};
+use crate::{Inbox, LeaveReason, Shared, Speaker, pair};
 
 // ANCHOR: limits
 /// How long a client may be silent or slow, and how large its messages may be.
@@ -205,7 +205,7 @@ where
 // ANCHOR_END: write
 
 /// The event just received plus those already queued behind it, up to a batch.
-fn batch_of(first: Arc<Event>, inbox: &mut Inbox) -> Vec<Message> {
+fn batch_of(first: Arc<Shared>, inbox: &mut Inbox) -> Vec<Message> {
     const BATCH: usize = 64;
     let mut batch = vec![to_message(&first)];
     while batch.len() < BATCH {
@@ -258,10 +258,10 @@ where
     }
 }
 
-/// The JSON text frame for an event.
-pub fn to_message(event: &Event) -> Message {
-    let json = serde_json::to_string(event).expect("an event always serializes");
-    Message::text(json)
+/// The JSON text frame for an event: the bytes encoded once for every member.
+pub fn to_message(event: &Shared) -> Message {
+    let json = Utf8Bytes::try_from(event.json()).expect("JSON is UTF-8");
+    Message::Text(json)
 }
 
 // ANCHOR: close_for
