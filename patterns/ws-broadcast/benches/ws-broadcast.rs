@@ -226,6 +226,7 @@ async fn measure(
     let mut latencies = Vec::new();
     let mut idle_kib = 0.0;
     let mut server_cpu = Duration::ZERO;
+    let mut client_cpu = Duration::ZERO;
     for run in 0..=plan.runs {
         let outcome = one_run(server, run, plan).await?;
         if run == 0 {
@@ -234,6 +235,7 @@ async fn measure(
         } else {
             durations.push(outcome.elapsed);
             server_cpu += outcome.server_cpu;
+            client_cpu += outcome.client_cpu;
             latencies.extend(outcome.latencies_ns);
         }
     }
@@ -246,6 +248,8 @@ async fn measure(
     record.kib_per_idle_connection = Some(idle_kib);
     let all_delivered = delivered as f64 * f64::from(plan.runs);
     record.server_cpu_us_per_item = Some(server_cpu.as_secs_f64() * 1e6 / all_delivered);
+    // The load client's share of the two cores, the same for every server.
+    record.cpu_us_per_item = Some(client_cpu.as_secs_f64() * 1e6 / all_delivered);
     Ok(record)
 }
 // ANCHOR_END: measure
@@ -253,6 +257,7 @@ async fn measure(
 struct Outcome {
     elapsed: Duration,
     server_cpu: Duration,
+    client_cpu: Duration,
     latencies_ns: Vec<u64>,
     idle_kib_per_connection: f64,
 }
@@ -344,6 +349,9 @@ async fn one_run(server: &ServerProcess, run: u32, plan: &Plan) -> anyhow::Resul
 
     // ANCHOR: send
     let cpu_before = server.cpu_secs()?;
+    let client_before = bench_harness::cpu_time()
+        .context("this process's CPU time")?
+        .own;
     let sending = Instant::now();
     for seq in 0..plan.messages {
         if seq >= plan.window {
@@ -367,6 +375,7 @@ async fn one_run(server: &ServerProcess, run: u32, plan: &Plan) -> anyhow::Resul
     }
     let elapsed = last - sending;
     let server_cpu = Duration::from_secs_f64(server.cpu_secs()? - cpu_before);
+    let client_cpu = bench_harness::cpu_time().context("CPU time")?.own - client_before;
     // Only now may they leave: a receiver that left earlier would have sent every other
     // one a notice, and 100 notices on top of the window fill an outbox of 64.
     within(futures::future::join_all(
@@ -378,6 +387,7 @@ async fn one_run(server: &ServerProcess, run: u32, plan: &Plan) -> anyhow::Resul
     Ok(Outcome {
         elapsed,
         server_cpu,
+        client_cpu,
         latencies_ns,
         idle_kib_per_connection,
     })

@@ -449,11 +449,11 @@ impl Inbox {
         if let Some(reason) = self.reason {
             return reason;
         }
-        if !self.removed.is_terminated() {
-            if let Ok(reason) = (&mut self.removed).await {
-                self.reason = Some(reason);
-                return reason;
-            }
+        if !self.removed.is_terminated()
+            && let Ok(reason) = (&mut self.removed).await
+        {
+            self.reason = Some(reason);
+            return reason;
         }
         std::future::pending().await
     }

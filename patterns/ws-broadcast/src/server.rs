@@ -69,6 +69,11 @@ struct App {
 impl Server {
     // ANCHOR: start
     /// Binds both listeners and starts accepting (`asyncio.start_server`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Binding never waits on loopback, but if the future is dropped before it completes,
+    /// the listeners bound so far are closed and no task has been started.
     pub async fn start(config: ServerConfig) -> io::Result<Self> {
         let hub = Hub::new(config.outbox);
         let shutdown = Shutdown::new();
