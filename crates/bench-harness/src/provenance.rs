@@ -7,7 +7,14 @@ use external_tools::{Python, workspace_root};
 use serde::{Deserialize, Serialize};
 
 /// The Python packages whose versions a record names.
-const PYTHON_PACKAGES: &[&str] = &["aiohttp", "uvloop", "beautifulsoup4"];
+const PYTHON_PACKAGES: &[&str] = &[
+    "aiohttp",
+    "uvloop",
+    "beautifulsoup4",
+    "asyncpg",
+    "aiosqlite",
+    "websockets",
+];
 
 /// What produced a record. Every record of one run carries the same provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
