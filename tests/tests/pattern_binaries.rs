@@ -68,3 +68,79 @@ async fn bad_input_exits_non_zero_with_one_clear_line() {
         assert!(first.starts_with("error:"), "{}: {stderr}", pattern.name);
     }
 }
+
+/// Every pattern binary, and the fixture server's.
+fn every_binary() -> Vec<String> {
+    let mut names: Vec<String> = patterns().unwrap().into_iter().map(|p| p.name).collect();
+    names.push("fixture-server".into());
+    names
+}
+
+#[tokio::test]
+async fn a_closed_stdout_is_a_quiet_exit() {
+    let mut failures = Vec::new();
+    for name in every_binary() {
+        let mut child = Command::new(binary(&name).unwrap())
+            .args(if name == "fixture-server" {
+                &["--addr", "127.0.0.1:0"][..]
+            } else {
+                &[]
+            })
+            .env("RUST_LOG", "off")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // `| head -0`: the reader is gone before the first line
+        let output = tokio::time::timeout(LIMIT, child.wait_with_output()).await;
+        match output {
+            Err(_) => failures.push(format!("{name}: still running after {LIMIT:?}")),
+            Ok(Err(e)) => failures.push(format!("{name}: {e}")),
+            Ok(Ok(output)) if !output.status.success() || !output.stderr.is_empty() => {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                failures.push(format!("{name}: {}: {}", output.status, stderr.trim()));
+            }
+            Ok(Ok(_)) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_full_stdout_is_one_line_and_a_failure() {
+    let mut failures = Vec::new();
+    for name in every_binary() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        // `output()` would replace the stdout set here with a pipe: spawn, then wait.
+        let child = Command::new(binary(&name).unwrap())
+            .args(if name == "fixture-server" {
+                &["--addr", "127.0.0.1:0"][..]
+            } else {
+                &[]
+            })
+            .env("RUST_LOG", "off")
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let run = child.wait_with_output();
+        let output = match tokio::time::timeout(LIMIT, run).await {
+            Ok(Ok(output)) => output,
+            Ok(Err(e)) => panic!("{name}: {e}"),
+            Err(_) => panic!("{name}: still running after {LIMIT:?}"),
+        };
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.code() != Some(1)
+            || stderr.trim()
+                != "error: cannot write to stdout: No space left on device (os error 28)"
+        {
+            failures.push(format!("{name}: {}: {}", output.status, stderr.trim()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

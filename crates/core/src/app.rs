@@ -8,14 +8,21 @@
 //! }
 //! ```
 
+use std::any::Any;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::process::ExitCode;
+use std::sync::Once;
+
+use futures::FutureExt;
 
 use tracing_subscriber::EnvFilter;
 
 /// Installs the `tracing` subscriber: events go to stderr (stdout stays the demo's
-/// output), filtered by `RUST_LOG` (default `info`). Calling it twice is harmless.
+/// output), filtered by `RUST_LOG` (default `info`), and the panic hook that keeps a closed
+/// stdout quiet (see [`run`]). Calling it twice is harmless.
 pub fn init_tracing() {
+    quiet_stdout_failures();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _already_set = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -39,10 +46,63 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
 /// Runs a demo: installs tracing ([`init_tracing`]) before the demo's first poll, awaits
 /// it, and turns its result into the exit code ([`exit_code`]).
 ///
+/// `println!` panics when stdout cannot be written. A reader that closed the pipe
+/// (`demo | head -1`) has all it wanted: the demo stops quietly with exit code 0. Any other
+/// failure to write (`> /dev/full`) is one line on stderr and exit code 1. Either way the
+/// demo's future is dropped, so its destructors run (temporary files, servers).
+///
 /// # Cancel safety
 ///
 /// Dropping the returned future drops `demo` wherever it is waiting; nothing is printed.
 pub async fn run(demo: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     init_tracing();
-    exit_code(demo.await)
+    match AssertUnwindSafe(demo).catch_unwind().await {
+        Ok(result) => exit_code(result),
+        Err(panic) => stdout_failure_exit(panic),
+    }
+}
+
+/// [`run`] for a demo without a runtime of its own.
+pub fn run_sync(demo: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    init_tracing();
+    match catch_unwind(AssertUnwindSafe(demo)) {
+        Ok(result) => exit_code(result),
+        Err(panic) => stdout_failure_exit(panic),
+    }
+}
+
+/// The exit for a panic that was a failure to write to stdout; any other panic goes on.
+fn stdout_failure_exit(panic: Box<dyn Any + Send>) -> ExitCode {
+    match stdout_failure(panic.as_ref()) {
+        // std's message for EPIPE: the reader is gone and wants nothing more.
+        Some(why) if why.starts_with("Broken pipe") => ExitCode::SUCCESS,
+        Some(why) => {
+            eprintln!("error: cannot write to stdout: {why}");
+            ExitCode::FAILURE
+        }
+        None => resume_unwind(panic),
+    }
+}
+
+/// The error text of `println!`'s panic, "failed printing to stdout: <error>".
+fn stdout_failure(payload: &(dyn Any + Send)) -> Option<&str> {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())?;
+    message.strip_prefix("failed printing to stdout: ")
+}
+
+/// Keeps the default panic message for every panic but a failure to write to stdout,
+/// which [`run`] reports itself (or not at all, for a closed pipe).
+fn quiet_stdout_failures() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if stdout_failure(info.payload()).is_none() {
+                default(info);
+            }
+        }));
+    });
 }

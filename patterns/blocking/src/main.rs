@@ -30,8 +30,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run(&Args::parse()))
+    app::run_sync(|| run(&Args::parse()))
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {

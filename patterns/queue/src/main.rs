@@ -46,8 +46,7 @@ type Item = (usize, u64);
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::init_tracing();
-    app::exit_code(run_demo(Args::parse()).await)
+    app::run(run_demo(Args::parse())).await
 }
 
 async fn run_demo(args: Args) -> anyhow::Result<()> {

@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
 use fixture_server::{FixtureConfig, FixtureServer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use patterns_core::error::has_io_kind;
 use patterns_core::{app, timed};
 use reqwest::Url;
 use web_scraper::{CrawlConfig, PageKind, PageReport, RateLimit, crawl};
@@ -105,10 +106,14 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     )
     .await;
     progress.finish_and_clear();
-    if let Some(error) = write_error {
-        return Err(error).context("cannot write the reports");
+    // A reader that closed the pipe (`| head`) has what it wanted: stop quietly, as
+    // `app::run` does for `println!`. Any other failure is an error.
+    if let Some(error) = write_error.or_else(|| out.flush().err()) {
+        if has_io_kind(error.as_ref(), std::io::ErrorKind::BrokenPipe) {
+            return Ok(());
+        }
+        return Err(error).context("cannot write to stdout");
     }
-    out.flush()?;
     let line = format!(
         "crawled {} URLs in {:.2} s: {} pages, {} broken or error statuses, {} not HTML, {} failed",
         summary.fetched,
