@@ -31,6 +31,43 @@ impl ShutdownReport {
     }
 }
 
+// ANCHOR: ctrl_c
+/// Ctrl-C in two stages, as users of command-line tools expect: the returned future
+/// completes at the first Ctrl-C, so the program can finish what is under way and say so;
+/// a second Ctrl-C ends the process at once with exit code 130 (128 + SIGINT) and one
+/// line on stderr. The handler is installed before this returns.
+///
+/// # Cancel safety
+///
+/// Dropping the returned future before the first Ctrl-C removes the handler (Ctrl-C then
+/// kills the process, as by default); once it has completed, the second stage stays armed.
+pub fn ctrl_c() -> std::io::Result<impl Future<Output = std::io::Result<()>> + Send + 'static> {
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        interrupt
+            .recv()
+            .await
+            .ok_or_else(|| std::io::Error::other("no more signals"))?;
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        tracing::warn!("Ctrl-C: finishing what is under way; press Ctrl-C again to stop at once");
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            let again = interrupt.recv().await.is_some();
+            #[cfg(not(unix))]
+            let again = tokio::signal::ctrl_c().await.is_ok();
+            if again {
+                eprintln!("error: Ctrl-C twice: stopped at once");
+                std::process::exit(130);
+            }
+        });
+        Ok(())
+    })
+}
+// ANCHOR_END: ctrl_c
+
 // ANCHOR: shutdown
 /// A shutdown signal plus the tasks that must end before the program does.
 /// Cloning is cheap; clones share the same signal and tasks.
@@ -52,20 +89,14 @@ impl Shutdown {
         self.token.clone()
     }
 
-    /// Triggers shutdown when the process receives Ctrl-C (SIGINT). On Unix the handler is
-    /// installed before this returns, so no early Ctrl-C can slip past and kill the process.
+    /// Triggers shutdown when the process receives Ctrl-C (SIGINT); a second Ctrl-C stops
+    /// the process at once (see [`ctrl_c`]). The handler is installed before this returns,
+    /// so no early Ctrl-C can slip past and kill the process.
     pub fn trigger_on_ctrl_c(&self) -> std::io::Result<()> {
         let token = self.token.clone();
-        #[cfg(unix)]
-        let mut interrupt =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        let first = ctrl_c()?;
         tokio::spawn(async move {
-            #[cfg(unix)]
-            let received = interrupt.recv().await.is_some();
-            #[cfg(not(unix))]
-            let received = tokio::signal::ctrl_c().await.is_ok();
-            if received {
-                tracing::info!("Ctrl-C received: shutting down");
+            if first.await.is_ok() {
                 token.cancel();
             }
         });

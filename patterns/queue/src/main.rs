@@ -150,8 +150,15 @@ where
     let signal = stop.clone();
     tokio::spawn(async move {
         if until_ctrl_c {
-            println!("   running: press Ctrl-C to drain");
-            let _ = tokio::signal::ctrl_c().await;
+            // The first Ctrl-C drains; a second one stops the process at once.
+            match patterns_core::shutdown::ctrl_c() {
+                Ok(first) => {
+                    println!("   running: press Ctrl-C to drain, twice to stop at once");
+                    let _ = first.await;
+                    println!("   draining: press Ctrl-C again to stop at once");
+                }
+                Err(why) => tracing::error!(%why, "cannot watch for Ctrl-C"),
+            }
         } else {
             sleep(Duration::from_millis(100)).await;
         }

@@ -92,7 +92,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     if args.until_ctrl_c {
         shutdown.trigger_on_ctrl_c()?;
-        println!("   workers running: press Ctrl-C to shut down");
+        println!("   workers running: press Ctrl-C to shut down, twice to stop at once");
     } else {
         let trigger = shutdown.clone();
         let run_for = Duration::from_millis(args.run_ms);

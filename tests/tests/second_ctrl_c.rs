@@ -1,0 +1,92 @@
+//! Ctrl-C in two stages, on real child processes: the first drains or shuts down
+//! gracefully and says so, the second stops the process at once with exit code 130.
+#![cfg(unix)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
+use workspace_tests::binary;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+async fn interrupt(child: &Child) {
+    let pid = child.id().expect("still running").to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Reads `lines` until one contains `needle`.
+async fn until_line<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut tokio::io::Lines<R>,
+    needle: &str,
+) {
+    timeout(LIMIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains(needle) {
+                return;
+            }
+        }
+        panic!("ended without a line containing {needle:?}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no line containing {needle:?} within {LIMIT:?}"));
+}
+
+async fn second_ctrl_c_stops_at_once(name: &str, args: &[&str], ready: &str) {
+    let mut child = Command::new(binary(name).unwrap())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    until_line(&mut stdout, ready).await;
+    interrupt(&child).await;
+    until_line(&mut stderr, "press Ctrl-C again to stop at once").await;
+    // Still running: the work under way takes far longer than this test waits.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "{name} stopped at the first Ctrl-C"
+    );
+    interrupt(&child).await;
+    until_line(&mut stderr, "error: Ctrl-C twice: stopped at once").await;
+    let status = timeout(LIMIT, child.wait())
+        .await
+        .expect("it stopped")
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{name}");
+}
+
+#[tokio::test]
+async fn queue_drains_at_the_first_ctrl_c_and_stops_at_the_second() {
+    // Items of 2 s each, one consumer: the demo's first part takes 6 s, and the drain
+    // would take several more.
+    let args = [
+        "--until-ctrl-c",
+        "--work-ms",
+        "2000",
+        "--items",
+        "3",
+        "--producers",
+        "1",
+        "--consumers",
+        "1",
+    ];
+    second_ctrl_c_stops_at_once("queue", &args, "press Ctrl-C to drain").await;
+}
+
+#[tokio::test]
+async fn tasks_shut_down_at_the_first_ctrl_c_and_stop_at_the_second() {
+    let args = ["--until-ctrl-c", "--grace-ms", "60000"];
+    second_ctrl_c_stops_at_once("tasks", &args, "press Ctrl-C to shut down").await;
+}
