@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
@@ -123,16 +124,26 @@ async fn client_connect_dropped_mid_handshake_closes_the_socket() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws", listener.local_addr().unwrap());
     let connecting = tokio::spawn(async move { WsClient::connect(&url, "ada").await });
-    let (mut accepted, _): (TcpStream, _) = listener.accept().await.unwrap();
+    let (accepted, _): (TcpStream, _) = listener.accept().await.unwrap();
+    // Wait for the whole request: the client is now waiting for the server's answer.
+    let mut accepted = tokio::io::BufReader::new(accepted);
+    let mut request = Vec::new();
+    while !request.ends_with(b"\r\n\r\n") {
+        let read = timeout(LIMIT, accepted.read_until(b'\n', &mut request)).await;
+        assert!(
+            read.unwrap().unwrap() > 0,
+            "the client closed before its request"
+        );
+    }
+    assert!(request.starts_with(b"GET /ws?name=ada"));
     connecting.abort();
     assert!(connecting.await.unwrap_err().is_cancelled());
-    // The request arrives, then the end of the stream: the client let go of the socket.
-    let mut request = Vec::new();
-    let read = timeout(
-        LIMIT,
-        tokio::io::AsyncReadExt::read_to_end(&mut accepted, &mut request),
-    )
-    .await;
-    assert!(read.unwrap().is_ok());
-    assert!(request.starts_with(b"GET /ws?name=ada"));
+    // Then the end of the stream: the client let go of the socket.
+    let mut rest = Vec::new();
+    let read = timeout(LIMIT, accepted.read_to_end(&mut rest)).await;
+    assert_eq!(
+        read.unwrap().unwrap(),
+        0,
+        "nothing after the request, then EOF"
+    );
 }
