@@ -109,6 +109,10 @@ impl Shutdown {
     }
 
     /// Completes when shutdown has been triggered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits; a trigger is never missed by a later call.
     pub async fn triggered(&self) {
         self.token.cancelled().await;
     }
@@ -134,6 +138,12 @@ impl Shutdown {
 
     /// Triggers shutdown, waits up to `grace` for the tasks to finish, aborts those still
     /// running, and waits until they are gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// The trigger happens at the first poll and stays. Dropped before the grace period
+    /// ends, it aborts nothing: the tasks run on, and a later `shutdown` waits for them
+    /// again (with its own grace period) and aborts what is left.
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
         let started = Instant::now();
         self.trigger();

@@ -127,3 +127,27 @@ async fn trigger_wakes_everyone_waiting() {
     task.await.unwrap();
     assert!(shutdown.token().is_cancelled());
 }
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_dropped_mid_grace_aborts_nothing_and_a_later_one_finishes_the_job() {
+    let shutdown = Shutdown::new();
+    let drops = DropCounter::new();
+    let guard = drops.guard();
+    // A task that ignores the signal: only an abort ends it.
+    shutdown.spawn(async move {
+        let _guard = guard;
+        sleep(Duration::from_secs(3600)).await;
+    });
+    let dropped = tokio::time::timeout(
+        Duration::from_secs(1),
+        shutdown.shutdown(Duration::from_secs(10)),
+    )
+    .await;
+    assert!(dropped.is_err(), "dropped mid-grace");
+    tokio::time::timeout(Duration::from_secs(1), shutdown.triggered())
+        .await
+        .expect("the trigger stayed");
+    assert_eq!(drops.dropped(), 0, "nothing was aborted");
+    let report = shutdown.shutdown(Duration::from_secs(1)).await;
+    assert_eq!((report.aborted, drops.dropped()), (1, 1));
+}
