@@ -12,14 +12,8 @@ use workspace_tests::binary;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-async fn interrupt(child: &Child) {
-    let pid = child.id().expect("still running").to_string();
-    let sent = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(sent.success());
+fn interrupt(child: &Child) {
+    external_tools::interrupt(child.id().expect("still running")).unwrap();
 }
 
 /// Reads `lines` until one contains `needle`.
@@ -51,14 +45,14 @@ async fn second_ctrl_c_stops_at_once(name: &str, args: &[&str], ready: &str) {
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     until_line(&mut stdout, ready).await;
-    interrupt(&child).await;
+    interrupt(&child);
     until_line(&mut stderr, "press Ctrl-C again to stop at once").await;
     // Still running: the work under way takes far longer than this test waits.
     assert!(
         child.try_wait().unwrap().is_none(),
         "{name} stopped at the first Ctrl-C"
     );
-    interrupt(&child).await;
+    interrupt(&child);
     until_line(&mut stderr, "error: Ctrl-C twice: stopped at once").await;
     let status = timeout(LIMIT, child.wait())
         .await

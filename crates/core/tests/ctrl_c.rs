@@ -10,11 +10,7 @@ use patterns_core::Shutdown;
 async fn ctrl_c_triggers_the_shutdown() {
     let shutdown = Shutdown::new();
     shutdown.trigger_on_ctrl_c().unwrap();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &std::process::id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    external_tools::interrupt(std::process::id()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), shutdown.triggered())
         .await
         .expect("SIGINT cancels the token");

@@ -122,3 +122,17 @@ pub(crate) fn free_port() -> Result<u16, String> {
         .map(|a| a.port())
         .map_err(|e| e.to_string())
 }
+
+/// Sends SIGINT, what Ctrl-C sends, to process `pid` (with the system's `kill`), for tests
+/// of how a program stops.
+pub fn interrupt(pid: u32) -> Result<(), String> {
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .map_err(|e| format!("cannot run kill: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("kill -INT {pid}: {status}"))
+    }
+}

@@ -38,13 +38,7 @@ async fn serve_quits_cleanly_on_ctrl_c_and_says_goodbye_to_clients() {
     );
 
     // Ctrl-C is SIGINT.
-    let pid = server.id().unwrap().to_string();
-    let sent = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(sent.success());
+    external_tools::interrupt(server.id().unwrap()).unwrap();
     let closed = timeout(LIMIT, ada.next()).await.unwrap().unwrap();
     assert_eq!(
         closed,
