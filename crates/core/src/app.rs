@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::sync::Once;
 
 use futures::FutureExt;
+use futures::future::{self, Either};
 
 use tracing_subscriber::EnvFilter;
 
@@ -33,9 +34,14 @@ pub fn init_tracing() {
 
 /// Prints an error as one line on stderr (`error: outer: cause: root cause`) and maps the
 /// result to the process exit code.
+/// An [`Interrupted`] demo exits with code 130 (128 + SIGINT), as a shell expects.
 pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<Interrupted>() => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(130)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -59,6 +65,37 @@ pub async fn run(demo: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     match AssertUnwindSafe(demo).catch_unwind().await {
         Ok(result) => exit_code(result),
         Err(panic) => stdout_failure_exit(panic),
+    }
+}
+
+/// The error of a demo stopped by Ctrl-C ([`interruptible`]).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by Ctrl-C; what was open is released")]
+pub struct Interrupted;
+
+/// Runs `demo` until it ends or Ctrl-C comes, for demos that hold resources (temporary
+/// files, connections) and have nothing to finish: at Ctrl-C the demo's future is dropped,
+/// so its destructors run, and the releases they hand to the runtime are awaited
+/// ([`background_releases`](crate::resource::background_releases)) before it returns
+/// [`Interrupted`]. Without it, Ctrl-C kills the process and leaves everything behind.
+/// A second Ctrl-C stops at once ([`shutdown::ctrl_c`](crate::shutdown::ctrl_c)).
+///
+/// Demos that drain on Ctrl-C instead use [`Shutdown`](crate::Shutdown).
+///
+/// # Cancel safety
+///
+/// Dropping the returned future drops `demo` and stops listening for Ctrl-C.
+pub async fn interruptible(demo: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    let ctrl_c = crate::shutdown::ctrl_c()?;
+    match future::select(Box::pin(demo), Box::pin(ctrl_c)).await {
+        Either::Left((result, _)) => result,
+        // The signal stream failed: nothing more to listen to; the demo goes on.
+        Either::Right((Err(_), demo)) => demo.await,
+        Either::Right((Ok(()), demo)) => {
+            drop(demo); // its destructors hand their releases to the runtime
+            crate::resource::background_releases().await;
+            Err(Interrupted.into())
+        }
     }
 }
 

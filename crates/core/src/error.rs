@@ -42,3 +42,45 @@ pub fn has_io_kind(error: &(dyn Error + 'static), kind: std::io::ErrorKind) -> b
     }
     false
 }
+
+/// The short reason a network call failed, for a one-line report: the kind of the first
+/// `io::Error` in the chain that names one (`connection refused`, `timed out`), else the
+/// root cause's text without its `(os error N)` tail (`operation timed out`,
+/// `failed to lookup address information: Name or service not known`).
+///
+/// ```
+/// use std::io::{Error, ErrorKind};
+/// let refused = Error::new(ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+/// let wrapped = anyhow::Error::new(refused).context("error sending request");
+/// assert_eq!(patterns_core::error::reason(wrapped.as_ref()), "connection refused");
+/// ```
+pub fn reason(error: &(dyn Error + 'static)) -> String {
+    use std::io::ErrorKind::*;
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let io = error.downcast_ref::<std::io::Error>();
+        if let Some(kind) = io.map(std::io::Error::kind).filter(|kind| {
+            matches!(
+                kind,
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | TimedOut
+                    | HostUnreachable
+                    | NetworkUnreachable
+                    | AddrNotAvailable
+                    | BrokenPipe
+                    | UnexpectedEof
+                    | PermissionDenied
+            )
+        }) {
+            return kind.to_string();
+        }
+        current = error.source();
+    }
+    let text = root_cause(error).to_string();
+    match text.find(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_owned(),
+        _ => text,
+    }
+}

@@ -14,6 +14,7 @@
 //! [`resource`]).
 
 pub mod app;
+pub mod cli;
 pub mod error;
 pub mod exit_stack;
 pub mod probe;

@@ -23,8 +23,10 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, resume_unwind};
+use std::sync::LazyLock;
 
 use futures::FutureExt;
+use tokio_util::task::TaskTracker;
 
 // ANCHOR: trait
 /// A resource that is released asynchronously: the `__aexit__` half of an async
@@ -189,6 +191,25 @@ pub(crate) async fn run_to_completion<T: Send + 'static>(
     }
 }
 
+/// The releases [`release_in_background`] handed to the runtime, so that a program can
+/// wait for them before it exits ([`background_releases`]).
+static BACKGROUND: LazyLock<TaskTracker> = LazyLock::new(TaskTracker::new);
+
+/// Waits until every release that a drop handed to the runtime has finished, including
+/// those handed over while it waits. Call it before a program returns from `main` after
+/// dropping work in progress (a Ctrl-C, a timeout): the runtime's shutdown would otherwise
+/// cancel those releases half-way. [`app::interruptible`](crate::app::interruptible) does.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it stops the waiting, never a release.
+pub async fn background_releases() {
+    // A closed tracker's `wait` completes whenever no release is running; releases
+    // spawned later are still tracked, so a later call waits for them too.
+    BACKGROUND.close();
+    BACKGROUND.wait().await;
+}
+
 /// The drop-time fallback: hand the release to the runtime, or report the leak.
 pub(crate) fn release_in_background(
     what: &'static str,
@@ -200,11 +221,11 @@ pub(crate) fn release_in_background(
                 resource = what,
                 "dropped before release; releasing in the background"
             );
-            runtime.spawn(async move {
+            runtime.spawn(BACKGROUND.track_future(async move {
                 if let Err(e) = release.await {
                     tracing::error!(resource = what, error = %format!("{e:#}"), "background release failed");
                 }
-            });
+            }));
         }
         Err(_) => {
             tracing::error!(
