@@ -302,11 +302,18 @@ impl Bench {
     }
 
     /// Items per run: `--items`, else `full` under `cargo bench` and `quick` under
-    /// `cargo test`.
-    pub fn items(&self, full: u64, quick: u64) -> u64 {
-        self.options
-            .items
-            .unwrap_or(if self.is_quick() { quick } else { full })
+    /// `cargo test`. An `--items` above `most`, the workload's bound (chosen so its largest
+    /// run fits in memory), is an error that says so, before anything is allocated.
+    pub fn items(&self, full: u64, quick: u64, most: u64) -> anyhow::Result<u64> {
+        match self.options.items {
+            Some(items) if items > most => anyhow::bail!(
+                "--items {items}: the {} workload takes at most {most}",
+                self.workload
+            ),
+            Some(items) => Ok(items),
+            None if self.is_quick() => Ok(quick),
+            None => Ok(full),
+        }
     }
 
     /// Runs per variant: `--runs`, else 5 (1 for the quick check).

@@ -30,3 +30,22 @@ fn records_round_trip_and_read_pythons_lines() {
     let parsed: Record = serde_json::from_str(python).unwrap();
     assert_eq!(parsed.runtime.as_deref(), Some("asyncio"));
 }
+
+#[test]
+fn items_above_the_workload_bound_are_refused_before_any_work() {
+    let options = |items| bench_harness::Options {
+        items,
+        no_python: true,
+        bench: true,
+        ..Default::default()
+    };
+    let bench = bench_harness::Bench::new("basics", "spawn", &options(Some(2_000_001))).unwrap();
+    assert_eq!(
+        bench.items(100, 10, 2_000_000).unwrap_err().to_string(),
+        "--items 2000001: the spawn workload takes at most 2000000"
+    );
+    let bench = bench_harness::Bench::new("basics", "spawn", &options(Some(2_000_000))).unwrap();
+    assert_eq!(bench.items(100, 10, 2_000_000).unwrap(), 2_000_000);
+    let bench = bench_harness::Bench::new("basics", "spawn", &options(None)).unwrap();
+    assert_eq!(bench.items(100, 10, 2_000_000).unwrap(), 100);
+}

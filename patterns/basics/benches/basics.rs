@@ -17,7 +17,7 @@ fn main() -> ExitCode {
 
 fn run(options: Options) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "spawn", &options)?;
-    let items = bench.items(100_000, 1_000);
+    let items = bench.items(100_000, 1_000, 2_000_000)?;
     let n = usize::try_from(items)?;
     // Task i returns i: the sum proves every task ran once.
     let expected = n * (n - 1) / 2;

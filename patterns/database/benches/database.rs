@@ -204,7 +204,7 @@ fn inserts(
     pools: &Pools,
 ) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "postgres-insert", options)?;
-    let items = bench.items(10_000, 200);
+    let items = bench.items(10_000, 200, 1_000_000)?;
     let (names, emails) = rows(usize::try_from(items)?);
     let (names, emails) = (&names, &emails);
     if let Some(pg) = &pools.pg {
@@ -350,7 +350,7 @@ fn selects(
     postgres: Option<&Postgres>,
 ) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "postgres-select", options)?;
-    let items = bench.items(10_000, 200);
+    let items = bench.items(10_000, 200, 1_000_000)?;
     let n = i64::try_from(items)?;
     let (names, emails) = rows(usize::try_from(items)?);
     let runs = bench.runs();

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "gather", &args.options)?;
-    let items = bench.items(1000, 40);
+    let items = bench.items(1000, 40, 100_000)?;
     let sequential_items = if bench.is_quick() {
         2
     } else {

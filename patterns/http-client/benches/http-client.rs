@@ -22,7 +22,7 @@ fn main() -> ExitCode {
 
 fn run(options: Options) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "pooling", &options)?;
-    let items = bench.items(500, 20);
+    let items = bench.items(500, 20, 1_000_000)?;
     let fixture = OwnedFixture::start(FixtureConfig::default(), 1)?;
     let server = fixture.server();
     let url = server.url("/users/1");

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "rate", &args.options)?;
-    let items = bench.items(200, 20);
+    let items = bench.items(200, 20, 100_000)?;
     let concurrency = usize::from(args.concurrency);
     let fixture = OwnedFixture::start(FixtureConfig::default(), 1)?;
     let server = fixture.server();

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "streams", &args.options)?;
-    let items_per_run = bench.items(1000, 50);
+    let items_per_run = bench.items(1000, 50, 1_000_000)?;
     let expected = usize::try_from(items_per_run)?;
     let config = FixtureConfig {
         items: expected,

@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "scrape", &args.options)?;
-    let max_pages = usize::try_from(bench.items(300, 60))?;
+    let max_pages = usize::try_from(bench.items(300, 60, 1_000_000)?)?;
     // The quick check crawls the small generated site; the full run, a real one.
     let site = match &args.site {
         Some(dir) => Some(dir.clone()),

@@ -84,7 +84,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         };
         let plan = Plan {
             clients,
-            messages: bench.items(args.messages, 20),
+            messages: bench.items(args.messages, 20, 1_000_000)?,
             window: args.window,
             runs: bench.runs(),
         };
