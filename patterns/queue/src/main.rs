@@ -7,16 +7,19 @@
 //! ```
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use clap::Parser;
 use patterns_core::app;
 use queue::{RunConfig, RunReport, StopSignal, consume, produce, run, work_queue};
 use tokio::time::{Instant, sleep};
+use tokio_util::task::AbortOnDropHandle;
 
 /// Show a bounded producer/consumer queue: join, failures, drain and abort.
-#[derive(Debug, Parser)]
-#[command(version)]
+#[derive(Debug, Clone, Parser)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Producer tasks.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -72,6 +75,12 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
         let (consumer, stop) = (consumer.clone(), stop.clone());
         consumers.spawn(async move { consume(consumer, process, &stop).await });
     }
+    let total = args.items * u64::from(args.producers);
+    warn_if_long("join", total, &args);
+    let ticker = tell_progress("join", {
+        let progress = progress.clone();
+        move || (progress.finished(), progress.put())
+    });
     let started = Instant::now();
     let mut producers = tokio::task::JoinSet::new();
     for p in 0..usize::from(args.producers) {
@@ -81,6 +90,7 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
     let produced: u64 = producers.join_all().await.into_iter().sum();
     progress.join().await; // every item processed, not only taken
     let joined_after = started.elapsed();
+    drop(ticker);
     drop(producer); // closing the queue ends the consumers: no None sentinels
     // ANCHOR_END: demo_join
     let mut report = RunReport {
@@ -107,7 +117,7 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
         capacity: args.capacity as usize,
         items_per_producer: 1_000_000,
     };
-    let drained = stopped(config, process, StopSignal::drain, args.until_ctrl_c).await?;
+    let drained = stopped(config, process, StopSignal::drain, &args).await?;
     println!(
         "2. drained on stop: produced {}, processed {}, failed {}, left unprocessed {}: nothing lost: {}",
         drained.produced,
@@ -116,7 +126,11 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
         drained.consumed.unprocessed.len(),
         drained.nothing_lost()
     );
-    let aborted = stopped(config, process, StopSignal::abort, false).await?;
+    let after_100_ms = Args {
+        until_ctrl_c: false,
+        ..args
+    };
+    let aborted = stopped(config, process, StopSignal::abort, &after_100_ms).await?;
     let first: Vec<String> = aborted
         .consumed
         .unprocessed
@@ -141,13 +155,38 @@ async fn stopped<Fut>(
     config: RunConfig,
     process: impl Fn(Item) -> Fut + Clone + Send + 'static,
     how: fn(&StopSignal),
-    until_ctrl_c: bool,
+    args: &Args,
 ) -> anyhow::Result<RunReport<Item, String>>
 where
     Fut: Future<Output = Result<(), (Item, String)>> + Send,
 {
+    // Counted on the way, so a long drain can say how far it is.
+    let (made, finished) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let make = {
+        let made = made.clone();
+        move |p, i| {
+            made.fetch_add(1, Relaxed);
+            (p, i)
+        }
+    };
+    let process = {
+        let finished = finished.clone();
+        move |item| {
+            let (process, finished) = (process.clone(), finished.clone());
+            async move {
+                let outcome = process(item).await;
+                finished.fetch_add(1, Relaxed);
+                outcome
+            }
+        }
+    };
     let stop = StopSignal::new();
     let signal = stop.clone();
+    let (until_ctrl_c, args) = (args.until_ctrl_c, args.clone());
+    let ticker = tell_progress("drain", move || {
+        (finished.load(Relaxed), made.load(Relaxed))
+    });
+    let queued = ticker.1.clone();
     tokio::spawn(async move {
         if until_ctrl_c {
             // The first Ctrl-C drains; a second one stops the process at once.
@@ -163,6 +202,44 @@ where
             sleep(Duration::from_millis(100)).await;
         }
         how(&signal);
+        let (done, of) = queued();
+        warn_if_long("the stop", of.saturating_sub(done), &args);
     });
-    Ok(run(config, |p, i| (p, i), process, &stop).await?)
+    let report = run(config, make, process, &stop).await;
+    drop(ticker);
+    Ok(report?)
+}
+
+/// Every two seconds, logs how many items `count` says are finished, so a large --items
+/// or --capacity is never silent. The ticker stops when the handle is dropped.
+fn tell_progress<F>(what: &'static str, count: F) -> (AbortOnDropHandle<()>, Arc<F>)
+where
+    F: Fn() -> (u64, u64) + Send + Sync + 'static,
+{
+    let count = Arc::new(count);
+    let counted = count.clone();
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(2));
+        every.tick().await; // the first tick is at once
+        loop {
+            every.tick().await;
+            let (done, of) = counted();
+            tracing::info!("{what}: {done} of {of} items finished");
+        }
+    });
+    (AbortOnDropHandle::new(ticker), count)
+}
+
+/// Says up front when `items` will take more than ten seconds at --work-ms over
+/// --consumers: a big --capacity or --items is allowed, but not silently slow.
+fn warn_if_long(what: &str, items: u64, args: &Args) {
+    let seconds = items.saturating_mul(args.work_ms) / u64::from(args.consumers) / 1000;
+    if seconds > 10 {
+        tracing::warn!(
+            "{what}: {items} items at {} ms each over {} consumers take about {seconds} s; \
+             progress every 2 s (Ctrl-C to stop)",
+            args.work_ms,
+            args.consumers
+        );
+    }
 }
