@@ -19,11 +19,11 @@ use basics::{
     greet_with_join_all, multi_thread_runtime, threads_used,
 };
 use clap::Parser;
-use patterns_core::{app, timed};
+use patterns_core::{app, cli, timed};
 
 /// Show async/await, join_all, spawn, lazy futures, runtimes and block_on.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Who to greet, comma separated.
     #[arg(long, value_delimiter = ',', default_value = "Alice,Bob,Carol")]
@@ -59,21 +59,32 @@ fn run(args: Args) -> anyhow::Result<()> {
 async fn async_sections(names: &[String], pause: Duration) -> anyhow::Result<()> {
     let n = names.len();
     let (_, took) = timed("one after another", greet_one_after_another(names, pause)).await;
+    let why = if pause.is_zero() {
+        "no pauses to add up"
+    } else {
+        "the pauses add up"
+    };
     println!(
-        "1. one after another: {n} greetings in {:.2} s (the pauses add up)",
+        "1. one after another: {} in {:.2} s ({why})",
+        cli::count(n, "greeting"),
         took.as_secs_f64()
     );
 
     let (greetings, took) = timed("join_all", greet_with_join_all(names, pause)).await;
     println!(
-        "2. join_all: {n} greetings in {:.2} s, in input order: {}",
+        "2. join_all: {} in {:.2} s, in input order: {}",
+        cli::count(n, "greeting"),
         took.as_secs_f64(),
         greetings.join(" ")
     );
 
     let (greetings, took) = timed("spawn", greet_in_tasks(names, pause)).await;
     greetings?;
-    println!("3. tokio::spawn: {n} tasks in {:.2} s", took.as_secs_f64());
+    println!(
+        "3. tokio::spawn: {} in {:.2} s",
+        cli::count(n, "task"),
+        took.as_secs_f64()
+    );
 
     // ANCHOR: lazy
     let polled = AtomicUsize::new(0);

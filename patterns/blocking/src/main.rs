@@ -16,7 +16,7 @@ use tokio::runtime::{Builder, Runtime};
 
 /// Measure what blocking work does to other tasks, and how to move it off the runtime.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// How long each piece of CPU work runs, in milliseconds.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]

@@ -20,7 +20,7 @@ use patterns_core::{app, scoped};
 /// Connect, migrate, insert, select, insert five at once, fetch a user's details at once,
 /// bind what an attacker typed, refuse a duplicate, use a scoped connection.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// A sqlite: or postgres: URL (default: a new SQLite file in a temporary directory).
     /// PostgreSQL: the demo's tables must not exist yet (use a fresh database).

@@ -17,7 +17,7 @@ use patterns_core::{app, timed};
 
 /// Count from many tasks at once, with and without a lock.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Tasks incrementing at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=10_000))]

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use clap::Parser;
 use fixture_server::FixtureServer;
-use patterns_core::{app, timed};
+use patterns_core::{app, cli, timed};
 use rate_limit::{HostLimits, RateLimit, fetch_at_rate, fetch_with_semaphore, fetch_within};
 
 /// Bound concurrency with a semaphore and rate with governor, against the fixture.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Requests per demo.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=10_000))]
@@ -50,8 +50,9 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     .await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     println!(
-        "1. Semaphore({}): {ok} requests of 100 ms in {:.2} s; the server saw max in flight {}",
+        "1. Semaphore({}): {} of 100 ms in {:.2} s; the server saw max in flight {}",
         args.limit,
+        cli::count(ok, "request"),
         took.as_secs_f64(),
         server.stats().max_in_flight
     );
@@ -59,13 +60,18 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     // 127.0.0.1 and localhost are one server but two hosts to the limiter.
     server.reset_stats();
     let port = server.addr().port();
+    // Half to each host; the odd one out goes to the second.
     let mut urls = vec![format!("http://127.0.0.1:{port}/delay/100"); n / 2];
-    urls.extend(vec![format!("http://localhost:{port}/delay/100"); n / 2]);
+    urls.extend(vec![
+        format!("http://localhost:{port}/delay/100");
+        n - n / 2
+    ]);
     let limits = HostLimits::new(3, 2);
     let (results, took) = timed("hosts", fetch_within(&client, &urls, &limits)).await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     println!(
-        "2. limit 3, 2 per host, two hosts: {ok} requests in {:.2} s; max in flight {}",
+        "2. limit 3, 2 per host, two hosts: {} in {:.2} s; max in flight {}",
+        cli::count(ok, "request"),
         took.as_secs_f64(),
         server.stats().max_in_flight
     );
@@ -75,9 +81,10 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let (results, took) = timed("rate", fetch_at_rate(&client, &urls, &rate, n)).await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     println!(
-        "3. {} per second, burst {}: {ok} fast requests in {:.2} s (a semaphore alone would take milliseconds)",
+        "3. {} per second, burst {}: {} in {:.2} s (a semaphore alone would take milliseconds)",
         args.per_second,
         args.burst,
+        cli::count(ok, "fast request"),
         took.as_secs_f64()
     );
 

@@ -11,12 +11,12 @@ use std::time::Duration;
 use clap::Parser;
 use fixture_server::FixtureServer;
 use futures::{StreamExt, TryStreamExt};
-use patterns_core::{app, timed};
+use patterns_core::{app, cli, timed};
 use streams::{AsyncRange, fetch_each, items, items_concurrently, range_macro, range_unfold};
 
 /// Show async iterators as Rust streams, against the embedded fixture server.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Items of each async range.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
@@ -60,14 +60,14 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let per_page = usize::from(args.per_page);
     let all = items(client.clone(), server.base_url(), per_page);
     println!(
-        "4. the paginated stream is lazy: {} requests before the first poll",
-        server.stats().requests
+        "4. the paginated stream is lazy: {} before the first poll",
+        cli::count(server.stats().requests, "request")
     );
     let (listed, took) = timed("pages", all.try_collect::<Vec<_>>()).await;
     println!(
-        "   {} items over {} pages, one page at a time, in {:.2} s",
-        listed?.len(),
-        server.stats().requests,
+        "   {} over {}, one page at a time, in {:.2} s",
+        cli::count(listed?.len(), "item"),
+        cli::count(server.stats().requests, "page"),
         took.as_secs_f64()
     );
     server.reset_stats();
@@ -76,9 +76,9 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .collect()
         .await;
     println!(
-        "   take(3): {} items for {} page request",
-        first.len(),
-        server.stats().requests
+        "   take(3): {} for {}",
+        cli::count(first.len(), "item"),
+        cli::count(server.stats().requests, "page request")
     );
 
     let urls = vec![server.url("/delay/200"); 6];

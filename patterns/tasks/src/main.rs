@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use clap::Parser;
 use fixture_server::FixtureServer;
-use patterns_core::{Shutdown, app, timed};
+use patterns_core::{Shutdown, app, cli, timed};
 use tasks::{Cleanup, Journal, TaskFailure, fetch_in_background, run_workers, sum_until_cancelled};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
 /// Show spawn, detach, abort, panics, cooperative cancellation and graceful shutdown.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// How long the workers run before shutdown is triggered, in milliseconds.
     #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u64).range(0..=600_000))]
@@ -49,7 +49,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     .await;
     let ok = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
     println!(
-        "1. background: {ok} tasks ran during 0.2 s of other work, all done in {:.2} s",
+        "1. background: {} ran during 0.2 s of other work, all done in {:.2} s",
+        cli::count(ok, "task"),
         took.as_secs_f64()
     );
 
@@ -85,6 +86,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     // ANCHOR_END: abort_on_drop
     println!("4. AbortOnDropHandle dropped: {:?}", journal.events());
 
+    eprintln!("(step 5 panics on purpose: the panic message printed here is expected)");
     let panicked = tokio::spawn(async { panic!("something broke") }).await;
     let failure = panicked.map_err(TaskFailure::from).err();
     println!("5. a panic inside a task came back as a JoinError: {failure:?}");
@@ -106,8 +108,10 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let summary = run_workers(&client, &url, &checkpoint, 3, 1, &shutdown, grace).await;
     for worker in &summary.finished {
         println!(
-            "6. {} cancelled cooperatively after {} requests; its async cleanup ran: {}",
-            worker.name, worker.completed, worker.checkpointed
+            "6. {} cancelled cooperatively after {}; its async cleanup ran: {}",
+            worker.name,
+            cli::count(worker.completed, "request"),
+            worker.checkpointed
         );
     }
     println!(
