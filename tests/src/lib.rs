@@ -75,6 +75,58 @@ pub fn patterns() -> anyhow::Result<Vec<Pattern>> {
     Ok(patterns)
 }
 
+/// Every pattern binary, and the fixture server's.
+pub fn every_binary() -> Vec<String> {
+    let mut names: Vec<String> = patterns()
+        .expect("patterns/ reads")
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    names.push("fixture-server".into());
+    names
+}
+
+/// One `--flag <VALUE>` of a binary, as its `--help` shows it.
+#[derive(Debug, Clone)]
+pub struct Flag {
+    /// `--url`.
+    pub name: String,
+    /// `URL`, from `--url <URL>`.
+    pub value: String,
+    /// What `[default: ...]` says, if anything.
+    pub default: Option<String>,
+}
+
+/// The flags that take a value, read from `binary --help`.
+pub fn flags(help: &str) -> Vec<Flag> {
+    let mut flags: Vec<Flag> = Vec::new();
+    let mut current = None; // the flag whose description is being read
+    for line in help.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        // A flag's first line: `--url <URL>` or `-h, --help`, then maybe its description.
+        let long = words.iter().take(2).position(|w| w.starts_with("--"));
+        if let Some(at) = long.filter(|_| line.trim_start().starts_with('-')) {
+            current = None;
+            let value = words
+                .get(at + 1)
+                .and_then(|w| w.strip_prefix('<')?.strip_suffix('>'));
+            if let Some(value) = value {
+                flags.push(Flag {
+                    name: words[at].to_owned(),
+                    value: value.to_owned(),
+                    default: None,
+                });
+                current = Some(flags.len() - 1);
+            }
+        }
+        if let (Some(index), Some(at)) = (current, line.find("[default: ")) {
+            let default = line[at + "[default: ".len()..].trim_end();
+            flags[index].default = Some(default.trim_end_matches(']').to_owned());
+        }
+    }
+    flags
+}
+
 /// Where cargo put the binary `name` of this build (beside the test's own `deps/`).
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let test_exe = std::env::current_exe()?;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use tokio::process::Command;
-use workspace_tests::{binary, missing, patterns};
+use workspace_tests::{binary, every_binary, missing, patterns};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -67,13 +67,6 @@ async fn bad_input_exits_non_zero_with_one_clear_line() {
         let first = stderr.lines().next().unwrap_or_default();
         assert!(first.starts_with("error:"), "{}: {stderr}", pattern.name);
     }
-}
-
-/// Every pattern binary, and the fixture server's.
-fn every_binary() -> Vec<String> {
-    let mut names: Vec<String> = patterns().unwrap().into_iter().map(|p| p.name).collect();
-    names.push("fixture-server".into());
-    names
 }
 
 #[tokio::test]

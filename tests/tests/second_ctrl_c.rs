@@ -84,3 +84,47 @@ async fn tasks_shut_down_at_the_first_ctrl_c_and_stop_at_the_second() {
     let args = ["--until-ctrl-c", "--grace-ms", "60000"];
     second_ctrl_c_stops_at_once("tasks", &args, "press Ctrl-C to shut down").await;
 }
+
+#[tokio::test]
+async fn resources_releases_its_scratch_directory_at_ctrl_c() {
+    // A temporary directory of the test's own, so the demo's scratch directory is the
+    // only thing that can appear in it.
+    let tmp = std::env::temp_dir().join(format!("ctrl-c-resources-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut child = Command::new(binary("resources").unwrap())
+        .args(["--work-ms", "10000", "--files", "50"])
+        .env("TMPDIR", &tmp)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    // The timers start once the 50 files are written to the scratch directory.
+    until_line(&mut stderr, "process file50.txt").await;
+    let scratch: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert_eq!(scratch.len(), 1, "the demo's scratch directory is there");
+    interrupt(&child);
+    let mut last = String::new();
+    timeout(LIMIT, async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            last = line;
+        }
+    })
+    .await
+    .expect("it stopped");
+    let status = child.wait().await.unwrap();
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        last,
+        "error: interrupted by Ctrl-C; what was open is released"
+    );
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

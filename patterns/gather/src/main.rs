@@ -15,15 +15,16 @@ use gather::{
     Order, Report, fetch_bounded, fetch_join_all, fetch_join_set, fetch_sequential,
     fetch_try_join_all,
 };
+use patterns_core::cli::{self, Url};
 use patterns_core::{app, timed};
 
 /// Fetch URLs sequentially and concurrently, and compare.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// URLs to fetch (repeat the flag); default: the embedded fixture's /delay endpoints.
-    #[arg(long = "url")]
-    urls: Vec<String>,
+    #[arg(long = "url", value_name = "URL", value_parser = cli::http_url)]
+    urls: Vec<Url>,
     /// How many fixture URLs to fetch.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     count: u16,
@@ -45,7 +46,7 @@ async fn main() -> ExitCode {
 
 async fn demo(args: Args) -> anyhow::Result<()> {
     let fixture = FixtureServer::start().await?;
-    let urls = if args.urls.is_empty() {
+    let urls: Vec<String> = if args.urls.is_empty() {
         let count = u64::from(args.count);
         // Decreasing delays, so completion order is the reverse of input order.
         (0..count)
@@ -57,7 +58,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
             })
             .collect()
     } else {
-        args.urls.clone()
+        args.urls.iter().map(Url::to_string).collect()
     };
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(args.timeout_secs))
@@ -72,11 +73,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     );
 
     let (results, took) = timed("sequential", fetch_sequential(&client, &urls)).await;
-    println!(
-        "1. sequential: {} in {:.2} s",
-        Report::new(&urls, results),
-        took.as_secs_f64()
-    );
+    let sequential = Report::new(&urls, results);
+    println!("1. sequential: {sequential} in {:.2} s", took.as_secs_f64());
 
     let (results, took) = timed("join_all", fetch_join_all(&client, &urls)).await;
     println!(
@@ -88,7 +86,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let (results, took) = timed("JoinSet", fetch_join_set(&client, &urls)).await;
     let order: Vec<usize> = results.iter().map(|(index, _)| *index).collect();
     println!(
-        "3. JoinSet: {n} tasks in {:.2} s, completion order {order:?}",
+        "3. JoinSet: {} in {:.2} s, completion order {order:?}",
+        cli::count(n, "task"),
         took.as_secs_f64()
     );
 
@@ -99,8 +98,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     )
     .await;
     println!(
-        "4. buffer_unordered({limit}): {} requests in {:.2} s",
-        results.len(),
+        "4. buffer_unordered({limit}): {} in {:.2} s",
+        cli::count(results.len(), "request"),
         took.as_secs_f64()
     );
 
@@ -128,5 +127,15 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         println!("   failed: {error}");
     }
     // ANCHOR_END: return_exceptions
+
+    // The fixture's failures above are the lesson; a URL you named that failed is not.
+    if !args.urls.is_empty() && !sequential.failed.is_empty() {
+        anyhow::bail!(
+            "{} of {} failed: {}",
+            sequential.failed.len(),
+            cli::count(args.urls.len() as u64, "--url target"),
+            sequential.failed[0]
+        );
+    }
     Ok(())
 }

@@ -47,7 +47,9 @@ impl Connection {
             "{base_url}: this connection speaks plain http:// only (reqwest does TLS)"
         );
         let authority = uri.authority().context("the URL has no host")?.to_string();
-        let stream = TcpStream::connect(&authority)
+        let host = uri.host().context("the URL has no host")?;
+        let port = uri.port_u16().unwrap_or(80); // http://example.com means port 80
+        let stream = TcpStream::connect((host.trim_matches(['[', ']']), port))
             .await
             .with_context(|| format!("cannot connect to {authority}"))?;
         let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
@@ -96,15 +98,13 @@ impl ScratchDir {
     pub async fn create(prefix: &str) -> anyhow::Result<Self> {
         let prefix = prefix.to_owned();
         // Picking a unique name and creating it is a blocking syscall pair: off the runtime.
-        let path = tokio::task::spawn_blocking(move || {
-            tempfile::Builder::new()
-                .prefix(&prefix)
-                .tempdir()
-                .map(tempfile::TempDir::keep)
-        })
-        .await?
-        .context("cannot create a scratch directory")?;
-        Ok(Self { path })
+        // The `TempDir` is kept only once it is ours: if this future is dropped first, the
+        // finished task's output is dropped, and `TempDir`'s own drop removes it.
+        let dir =
+            tokio::task::spawn_blocking(move || tempfile::Builder::new().prefix(&prefix).tempdir())
+                .await?
+                .context("cannot create a scratch directory")?;
+        Ok(Self { path: dir.keep() })
     }
 
     /// Where it is.

@@ -11,16 +11,17 @@ use std::time::Duration;
 
 use clap::Parser;
 use fixture_server::FixtureServer;
+use patterns_core::cli::{self, Url};
 use patterns_core::{app, scoped, timed};
 use resources::{Connection, ScratchDir, contend, fetch_through_stack, process_files, write_files};
 
 /// Show async resources: a connection, timed file processing, a lock, an exit stack.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Base URL of a plain-HTTP server (default: an embedded fixture server).
-    #[arg(long)]
-    url: Option<String>,
+    #[arg(long, value_parser = plain_http_url)]
+    url: Option<Url>,
     /// Path to fetch on each connection.
     #[arg(long, default_value = "/users/1")]
     path: String,
@@ -35,9 +36,20 @@ struct Args {
     connections: u16,
 }
 
+/// `--url`: the connection below is hand-written plain HTTP/1.1, so https is refused here.
+fn plain_http_url(value: &str) -> Result<Url, String> {
+    match cli::http_url(value)? {
+        url if url.scheme() == "https" => {
+            Err("this demo's connection speaks plain http only, not https".into())
+        }
+        url => Ok(url),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::run(demo(Args::parse())).await
+    // Ctrl-C drops the demo and waits for its releases: no scratch directory is left behind.
+    app::run(app::interruptible(demo(Args::parse()))).await
 }
 
 async fn demo(args: Args) -> anyhow::Result<()> {
@@ -52,7 +64,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         None => Some(FixtureServer::start().await?),
     };
     let base_url = match (&args.url, &fixture) {
-        (Some(url), _) => url.clone(),
+        (Some(url), _) => url.to_string(),
         (None, Some(server)) => server.base_url(),
         (None, None) => unreachable!("a fixture is started when no URL is given"),
     };

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use fixture_server::{Blackhole, FixtureServer};
+use patterns_core::cli::{self, Url};
+use patterns_core::error::reason;
 use patterns_core::{app, timed};
 use timeout::{Backoff, Deadline, Raced, all_within, each_within, race, retry, wait_for};
 use tokio::time::Instant;
@@ -18,11 +20,11 @@ use tokio_util::sync::CancellationToken;
 
 /// Show wait_for, a shared deadline, select!, group limits, HTTP timeouts and retries.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Also fetch this URL under --timeout-ms.
-    #[arg(long)]
-    url: Option<String>,
+    #[arg(long, value_parser = cli::http_url)]
+    url: Option<Url>,
     /// Total timeout for --url, in milliseconds.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: u64,
@@ -180,10 +182,11 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     if let Some(url) = &args.url {
         let limit = MS(args.timeout_ms);
         let client = reqwest::Client::builder().timeout(limit).build()?;
-        match fetch(&client, url).await {
-            Ok(bytes) => println!("9. {url}: {bytes} bytes within {limit:?}"),
-            Err(error) => println!("9. {error}"),
-        }
+        // Your own target failing is the demo failing: exit 1 with the reason.
+        let bytes = fetch(&client, url.as_str())
+            .await
+            .map_err(|e| anyhow::anyhow!("{url}: {} (limit {limit:?})", reason(&e)))?;
+        println!("9. {url}: {bytes} bytes within {limit:?}");
     }
     Ok(())
 }

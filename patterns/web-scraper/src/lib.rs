@@ -20,7 +20,7 @@ use scraper::{Html, Selector};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use patterns_core::error::chain;
+use patterns_core::error::reason;
 
 /// What was found at one URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,7 +206,7 @@ async fn fetch_page(
     let response = match client.get(url.clone()).send().await {
         Ok(response) => response,
         Err(error) => {
-            report.kind = PageKind::NoResponse(chain(&error.without_url()));
+            report.kind = PageKind::NoResponse(reason(&error));
             return (report, Vec::new());
         }
     };
@@ -229,7 +229,7 @@ async fn fetch_page(
     let body = match response.text().await {
         Ok(body) => body,
         Err(error) => {
-            report.kind = PageKind::NoResponse(chain(&error.without_url()));
+            report.kind = PageKind::NoResponse(reason(&error));
             return (report, Vec::new());
         }
     };

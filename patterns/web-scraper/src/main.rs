@@ -16,20 +16,20 @@ use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
 use fixture_server::{FixtureConfig, FixtureServer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use patterns_core::cli::{self, Url};
 use patterns_core::error::has_io_kind;
 use patterns_core::{app, timed};
-use reqwest::Url;
 use web_scraper::{CrawlConfig, PageKind, PageReport, RateLimit, crawl};
 
 /// Crawl a site concurrently and extract titles, headings and links.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Where to start (default: the embedded fixture's generated site).
-    #[arg(long)]
-    url: Option<String>,
+    #[arg(long, value_parser = cli::http_url)]
+    url: Option<Url>,
     /// Serve this directory with the embedded fixture and crawl it from its index.html.
-    #[arg(long, conflicts_with = "url")]
+    #[arg(long, conflicts_with = "url", value_parser = cli::existing_dir)]
     static_dir: Option<PathBuf>,
     /// Pages of the embedded fixture's generated site.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -75,13 +75,11 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let fixture = FixtureServer::start_with(config).await?;
     let start = match (&args.url, &args.static_dir) {
         (Some(url), _) => url.clone(),
-        (None, Some(_)) => fixture.url("/static/index.html"),
-        (None, None) => fixture.url("/site/"),
+        (None, Some(_)) => Url::parse(&fixture.url("/static/index.html"))?,
+        (None, None) => Url::parse(&fixture.url("/site/"))?,
     };
-    let start =
-        Url::parse(&start).with_context(|| format!("--url {start:?} is not an absolute URL"))?;
     let crawl_config = CrawlConfig {
-        start,
+        start: start.clone(),
         max_pages: args.max_pages as usize,
         max_depth: args.max_depth as usize,
         concurrency: args.concurrency.into(),
@@ -95,11 +93,16 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .timeout(std::time::Duration::from_secs(30))
         .build()?;
     let mut write_error = None;
+    let mut start_failed = None;
     let (summary, took) = timed(
         "crawl",
         crawl(&client, &crawl_config, |report| {
             progress.inc(1);
-            if let Err(e) = out.write(report) {
+            if report.depth == 0 {
+                start_failed = start_page_failure(report);
+            }
+            // The bar is cleared while a line is written, then drawn again below it.
+            if let Err(e) = progress.suspend(|| out.write(report)) {
                 write_error.get_or_insert(e);
             }
         }),
@@ -114,9 +117,13 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         }
         return Err(error).context("cannot write to stdout");
     }
+    // Nothing was crawled if the start page itself failed: that is the demo failing.
+    if let Some(why) = start_failed {
+        anyhow::bail!("the start page {start} {why}");
+    }
     let line = format!(
-        "crawled {} URLs in {:.2} s: {} pages, {} broken or error statuses, {} not HTML, {} failed",
-        summary.fetched,
+        "crawled {} in {:.2} s: {} pages, {} broken or error statuses, {} not HTML, {} failed",
+        cli::count(summary.fetched, "URL"),
         took.as_secs_f64(),
         summary.pages,
         summary.error_statuses,
@@ -129,6 +136,19 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         Format::Jsonl | Format::Csv => eprintln!("{line}"),
     }
     Ok(())
+}
+
+/// Why the start page gives nothing to crawl, if it does not.
+fn start_page_failure(report: &PageReport) -> Option<String> {
+    match &report.kind {
+        PageKind::Html => None,
+        PageKind::NotHtml(kind) => Some(format!("is not HTML ({kind})")),
+        PageKind::ErrorStatus => Some(format!(
+            "answered HTTP {}",
+            report.status.map_or_else(|| "?".into(), |s| s.to_string())
+        )),
+        PageKind::NoResponse(error) => Some(format!("could not be fetched: {error}")),
+    }
 }
 
 /// A progress bar on a terminal; hidden when stderr is piped or redirected.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use patterns_core::app;
+use patterns_core::{app, cli};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use ws_broadcast::Event;
@@ -26,14 +26,14 @@ use ws_broadcast::websocket::Limits;
 
 /// A chat hub: WebSocket and TCP clients in one room, slow clients disconnected.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Serve the chat page and WebSocket clients on this address until Ctrl-C, instead of
     /// the scripted demo.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = cli::listen_addr)]
     serve: Option<SocketAddr>,
     /// Address for TCP line clients (default: the --serve port plus one, or a free port).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = cli::listen_addr)]
     tcp: Option<SocketAddr>,
     /// Events a client may fall behind before it is disconnected.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
