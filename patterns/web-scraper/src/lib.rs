@@ -128,10 +128,17 @@ pub async fn crawl(
     let mut queue = VecDeque::from([(config.start.clone(), 0)]);
     let mut in_flight = JoinSet::new();
     let mut started = 0;
+    let mut level = 0; // the depth of the pages in flight
     let mut summary = CrawlSummary::default();
     loop {
-        // Keep `concurrency` fetches going while there is work and budget.
+        // Keep `concurrency` fetches going while there is work and budget, one level at a
+        // time: a page one link deeper waits until its level is done, so a page's depth is
+        // its shortest distance from the start, whatever order the answers come in.
         while in_flight.len() < config.concurrency.max(1) && started < config.max_pages {
+            match queue.front() {
+                Some(&(_, depth)) if depth == level || in_flight.is_empty() => level = depth,
+                _ => break,
+            }
             let Some((url, depth)) = queue.pop_front() else {
                 break;
             };

@@ -94,21 +94,23 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .build()?;
     let mut write_error = None;
     let mut start_failed = None;
-    let (summary, took) = timed(
-        "crawl",
-        crawl(&client, &crawl_config, |report| {
-            progress.inc(1);
-            if report.depth == 0 {
-                start_failed = start_page_failure(report);
-            }
-            // The bar is cleared while a line is written, then drawn again below it.
-            if let Err(e) = progress.suspend(|| out.write(report)) {
-                write_error.get_or_insert(e);
-            }
-        }),
-    )
+    let crawled = crawl(&client, &crawl_config, |report| {
+        progress.inc(1);
+        if report.depth == 0 {
+            start_failed = start_page_failure(report);
+        }
+        // The bar is cleared while a line is written, then drawn again below it.
+        if let Err(e) = progress.suspend(|| out.write(report)) {
+            write_error.get_or_insert(e);
+        }
+    });
+    // The bar goes before the timer logs its line, or that line would land beside it.
+    let (summary, took) = timed("crawl", async {
+        let summary = crawled.await;
+        progress.finish_and_clear();
+        summary
+    })
     .await;
-    progress.finish_and_clear();
     // A reader that closed the pipe (`| head`) has what it wanted: stop quietly, as
     // `app::run` does for `println!`. Any other failure is an error.
     if let Some(error) = write_error.or_else(|| out.flush().err()) {

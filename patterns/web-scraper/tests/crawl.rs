@@ -151,3 +151,26 @@ async fn the_optional_rate_limit_spaces_the_fetches() {
     // One fetch now, then one every 100 ms: 400 ms for five, despite 8 allowed in flight.
     assert_eq!(started.elapsed(), std::time::Duration::from_millis(400));
 }
+
+/// Each URL with the depth the crawl gave it.
+fn depths(reports: &[PageReport]) -> BTreeSet<(String, usize)> {
+    reports.iter().map(|r| (r.url.clone(), r.depth)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depths_are_shortest_distances_whatever_order_the_answers_come_in() {
+    // One page at a time is breadth first exactly: the reference.
+    let server = FixtureServer::start().await.unwrap();
+    let start = server.url("/site/");
+    let reference = depths(&reports_of(&config(start.clone(), 1000, 4, 1)).await);
+    // Eight at once, behind a rate limiter that wakes its waiters in no set order: the
+    // answers come back in another order every run, and the depths must not change.
+    for _ in 0..5 {
+        let mut limited = config(start.clone(), 1000, 4, 8);
+        limited.rate = Some(std::sync::Arc::new(web_scraper::RateLimit::new(
+            std::num::NonZeroU32::new(400).unwrap(),
+            std::num::NonZeroU32::MIN,
+        )));
+        assert_eq!(depths(&reports_of(&limited).await), reference);
+    }
+}
