@@ -151,3 +151,50 @@ async fn a_file_given_as_a_directory_is_called_a_file() {
         "web-scraper and fixture-server take --static-dir"
     );
 }
+
+#[tokio::test]
+async fn edge_values_are_reported_as_they_are() {
+    // (binary, flags, a line the output must hold, whether it must succeed)
+    let cases: [(&str, &[&str], &str, bool); 6] = [
+        (
+            "rate-limit",
+            &["--requests", "1"],
+            "two hosts: 1 request in",
+            true,
+        ),
+        (
+            "streams",
+            &["--per-page", "1"],
+            "take(3): 3 items for 3 page requests",
+            true,
+        ),
+        (
+            "basics",
+            &["--pause-ms", "0"],
+            "(no pauses to add up)",
+            true,
+        ),
+        ("gather", &["--count", "1"], "3. JoinSet: 1 task in", true),
+        ("tasks", &[], "panics on purpose", true),
+        // Every request times out: no step may claim a time for them.
+        (
+            "http-client",
+            &["--total-ms", "1"],
+            "error: step 1, 50 requests",
+            false,
+        ),
+    ];
+    let outputs = join_all(cases.iter().map(|(name, args, ..)| run(name, args))).await;
+    let mut failures = Vec::new();
+    for ((name, args, line, succeeds), output) in cases.iter().zip(outputs) {
+        let text =
+            String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+        if output.status.success() != *succeeds || !text.contains(line) {
+            failures.push(format!(
+                "{name} {args:?}: {}: no {line:?} in:\n{text}",
+                output.status
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
