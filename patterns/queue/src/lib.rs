@@ -16,9 +16,11 @@
 //! MPMC channel measured here (see the chapter). Run the demo with `cargo run -p queue`.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use futures::FutureExt;
 use tokio::sync::Notify;
 
 // ANCHOR: queue
@@ -42,6 +44,11 @@ impl Progress {
     }
 
     /// `queue.join()`: waits until every item put so far has been finished.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only watches the counts. Dropping it changes nothing, and a later
+    /// call waits as this one would have.
     pub async fn join(&self) {
         loop {
             let notified = self.all_finished.notified();
@@ -49,6 +56,14 @@ impl Progress {
                 return;
             }
             notified.await;
+        }
+    }
+
+    /// Takes back the count of an item that was not queued after all.
+    fn unput(&self) {
+        let put = self.put.fetch_sub(1, Ordering::AcqRel) - 1;
+        if put == self.finished.load(Ordering::Acquire) {
+            self.all_finished.notify_waiters();
         }
     }
 
@@ -65,6 +80,8 @@ impl Progress {
 pub struct Producer<T> {
     sender: flume::Sender<T>,
     progress: Arc<Progress>,
+    /// Woken when a consumer takes an item (room for one more) or goes away.
+    room: Arc<Notify>,
 }
 
 impl<T> Clone for Producer<T> {
@@ -72,6 +89,7 @@ impl<T> Clone for Producer<T> {
         Self {
             sender: self.sender.clone(),
             progress: self.progress.clone(),
+            room: self.room.clone(),
         }
     }
 }
@@ -81,18 +99,55 @@ impl<T> Clone for Producer<T> {
 #[error("the queue has no consumers left")]
 pub struct NoConsumers<T>(pub T);
 
+/// Why [`Producer::try_put`] gave the item back.
+#[derive(Debug, thiserror::Error)]
+pub enum TryPutError<T> {
+    /// The queue is full (Python's `QueueFull`).
+    #[error("the queue is full")]
+    Full(T),
+    /// Every consumer is gone.
+    #[error("the queue has no consumers left")]
+    NoConsumers(T),
+}
+
 impl<T> Producer<T> {
     /// `await queue.put(item)`: waits while the queue is full.
-    pub async fn put(&self, item: T) -> Result<(), NoConsumers<T>> {
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as Python's `put`: an item is queued at once or not at all, never
+    /// half-way. Dropped while it waits for room, the item was not queued: it is dropped
+    /// with the future and never counted, so [`Progress::join`] does not wait for it. To
+    /// keep the item, race [`Producer::try_put`] instead. (flume's own `send_async` can hand
+    /// the item over after its future was last polled, which would leave the counts
+    /// unknowable: that is why `put` waits on a [`Notify`] of its own.)
+    pub async fn put(&self, mut item: T) -> Result<(), NoConsumers<T>> {
+        loop {
+            // Registered before trying, so a consumer taking an item between the try and
+            // the wait still wakes this producer.
+            let room = self.room.notified();
+            let mut room = std::pin::pin!(room);
+            room.as_mut().enable();
+            match self.try_put(item) {
+                Ok(()) => return Ok(()),
+                Err(TryPutError::Full(back)) => item = back,
+                Err(TryPutError::NoConsumers(back)) => return Err(NoConsumers(back)),
+            }
+            room.await;
+        }
+    }
+
+    /// `queue.put_nowait(item)`: queues the item if there is room now, else gives it back.
+    pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
         // Counted before it is visible, so join() can never see it done before it is put.
         self.progress.put.fetch_add(1, Ordering::AcqRel);
-        self.sender
-            .send_async(item)
-            .await
-            .map_err(|flume::SendError(item)| {
-                self.progress.finish_one();
-                NoConsumers(item)
-            })
+        self.sender.try_send(item).map_err(|error| {
+            self.progress.unput();
+            match error {
+                flume::TrySendError::Full(item) => TryPutError::Full(item),
+                flume::TrySendError::Disconnected(item) => TryPutError::NoConsumers(item),
+            }
+        })
     }
 }
 
@@ -101,6 +156,19 @@ impl<T> Producer<T> {
 pub struct Consumer<T> {
     receiver: flume::Receiver<T>,
     progress: Arc<Progress>,
+    /// Declared after `receiver`, so it is dropped after it: waiting producers wake to a
+    /// queue whose last consumer is really gone, and get their item back.
+    room: WakeOnDrop,
+}
+
+/// Wakes every waiting producer when dropped.
+#[derive(Debug)]
+struct WakeOnDrop(Arc<Notify>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_waiters();
+    }
 }
 
 impl<T> Clone for Consumer<T> {
@@ -108,6 +176,7 @@ impl<T> Clone for Consumer<T> {
         Self {
             receiver: self.receiver.clone(),
             progress: self.progress.clone(),
+            room: WakeOnDrop(self.room.0.clone()),
         }
     }
 }
@@ -115,8 +184,15 @@ impl<T> Clone for Consumer<T> {
 impl<T> Consumer<T> {
     /// `await queue.get()`: the next item, or `None` once every producer is gone and the
     /// queue is empty. Call [`Consumer::done`] when the item is finished (`task_done`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: an item is taken only when this returns it. Dropped while waiting, it
+    /// takes nothing, and the item goes to the next `get`.
     pub async fn get(&self) -> Option<T> {
-        self.receiver.recv_async().await.ok()
+        let item = self.receiver.recv_async().await.ok()?;
+        self.room.0.notify_one(); // room for one more: wake a waiting producer
+        Some(item)
     }
 
     /// `queue.task_done()`: one item is finished.
@@ -139,15 +215,18 @@ impl<T> Consumer<T> {
 pub fn work_queue<T>(capacity: usize) -> (Producer<T>, Consumer<T>, Arc<Progress>) {
     let (sender, receiver) = flume::bounded(capacity);
     let progress = Arc::new(Progress::default());
+    let room = Arc::new(Notify::new());
     let producer = Producer {
         sender,
         progress: progress.clone(),
+        room: room.clone(),
     };
     (
         producer,
         Consumer {
             receiver,
             progress: progress.clone(),
+            room: WakeOnDrop(room),
         },
         progress,
     )
@@ -201,6 +280,12 @@ impl StopSignal {
 /// Puts `make(0)`, `make(1)`, ... up to `count` items, stopping early on a drain or an
 /// abort. A put in progress is never cancelled, so no item is dropped half-sent. Returns
 /// how many items were put.
+///
+/// # Cancel safety
+///
+/// Dropping it stops producing at once; only the item whose `put` was waiting for room is
+/// lost, uncounted (see [`Producer::put`]). Every item counted is in the queue. To stop
+/// without losing that one either, use [`StopSignal::drain`], checked between items.
 pub async fn produce<T>(
     producer: Producer<T>,
     count: u64,
@@ -228,6 +313,9 @@ pub struct ConsumerReport<T, E> {
     pub failed: Vec<(T, E)>,
     /// Items received after a hard stop, set aside unprocessed: reported, never dropped.
     pub unprocessed: Vec<T>,
+    /// Items whose `process` panicked, as the panic messages: the item went down with the
+    /// panic, so only its message is left, but it is counted, and the loop goes on.
+    pub panicked: Vec<String>,
 }
 
 impl<T, E> Default for ConsumerReport<T, E> {
@@ -236,6 +324,7 @@ impl<T, E> Default for ConsumerReport<T, E> {
             processed: 0,
             failed: Vec::new(),
             unprocessed: Vec::new(),
+            panicked: Vec::new(),
         }
     }
 }
@@ -246,18 +335,30 @@ impl<T, E> ConsumerReport<T, E> {
         self.processed += other.processed;
         self.failed.extend(other.failed);
         self.unprocessed.extend(other.unprocessed);
+        self.panicked.extend(other.panicked);
     }
 
     /// Every item this report accounts for.
     pub fn accounted(&self) -> u64 {
-        self.processed + self.failed.len() as u64 + self.unprocessed.len() as u64
+        let set_aside = self.failed.len() + self.unprocessed.len() + self.panicked.len();
+        self.processed + set_aside as u64
     }
 }
 
 // ANCHOR: consume
 /// Takes items until the queue is closed and empty. Each item is processed, or, after an
 /// abort, set aside as unprocessed. `process` hands a failed item back with its error, so
-/// it is reported, and the loop goes on. Every item is marked done, so `join()` sees it.
+/// it is reported, and the loop goes on; a `process` that panics is counted in
+/// [`ConsumerReport::panicked`], and the loop goes on too. Every item is marked done, so
+/// `join()` sees it.
+///
+/// # Cancel safety
+///
+/// Not cancel safe. Dropped while an item is being processed, that item is dropped half
+/// done, reported nowhere and never marked done, so [`Progress::join`] keeps waiting for
+/// it (which at least shows that something was lost). Stop consumers with
+/// [`StopSignal`] instead: they check it between items. Python's consumer task, cancelled
+/// at the same point, loses its item the same way.
 pub async fn consume<T, E, Fut>(
     consumer: Consumer<T>,
     process: impl Fn(T) -> Fut,
@@ -271,9 +372,16 @@ where
         if stop.processing_stopped() {
             report.unprocessed.push(item);
         } else {
-            match process(item).await {
-                Ok(()) => report.processed += 1,
-                Err(failure) => report.failed.push(failure),
+            // A panic is this item's failure, not the end of the consumer and its report.
+            // (Calling `process` can panic too, before there is a future to poll.)
+            let outcome = match catch_unwind(AssertUnwindSafe(|| process(item))) {
+                Ok(processing) => AssertUnwindSafe(processing).catch_unwind().await,
+                Err(panic) => Err(panic),
+            };
+            match outcome {
+                Ok(Ok(())) => report.processed += 1,
+                Ok(Err(failure)) => report.failed.push(failure),
+                Err(panic) => report.panicked.push(panic_message(panic.as_ref())),
             }
         }
         consumer.done();
@@ -281,6 +389,15 @@ where
     report
 }
 // ANCHOR_END: consume
+
+/// The text of a panic's payload (`panic!("...")` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
 
 /// The shape of a run: how many producers and consumers, how big the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,6 +431,13 @@ impl<T, E> RunReport<T, E> {
 // ANCHOR: run
 /// Spawns the producers and consumers of `config` on one queue and waits for all of them.
 /// `make(producer, index)` builds an item; `process` handles one.
+///
+/// # Cancel safety
+///
+/// Not cancel safe: dropping it aborts every producer and consumer (they live in
+/// `JoinSet`s), and the items queued or in hand are dropped unreported. To stop a run and
+/// still get its report, call [`StopSignal::drain`] or [`StopSignal::abort`] and keep
+/// awaiting it.
 pub async fn run<T, E, Fut>(
     config: RunConfig,
     make: impl Fn(usize, u64) -> T + Clone + Send + 'static,

@@ -60,8 +60,8 @@ async fn a_full_queue_holds_the_producer_back_and_never_grows() {
     assert!(blocked, "the producer should be blocked by the full queue");
     assert_eq!(
         (consumer.len(), progress.put()),
-        (8, 9),
-        "8 queued, 1 waiting to be put"
+        (8, 8),
+        "8 queued and counted; the ninth waits, not counted until it is in (as in Python)"
     );
     let mut largest = 0;
     let mut received = 0;
@@ -193,4 +193,33 @@ async fn join_waits_until_items_are_processed_not_just_received() {
     assert_eq!(progress.finished(), 3);
     drop(producer);
     assert_eq!(worker.await.unwrap().processed, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_that_panics_costs_that_item_only_and_is_counted() {
+    let config = RunConfig {
+        producers: 2,
+        consumers: 3,
+        capacity: 4,
+        items_per_producer: 50,
+    };
+    let process = |item: u64| async move {
+        if item.is_multiple_of(5) {
+            panic!("item {item} broke the consumer's code");
+        }
+        Ok::<(), (u64, String)>(())
+    };
+    let report = run(config, id(50), process, &StopSignal::new())
+        .await
+        .expect("no consumer task died");
+    assert_eq!(report.consumed.panicked.len(), 20);
+    assert!(
+        report
+            .consumed
+            .panicked
+            .iter()
+            .all(|m| m.ends_with("broke the consumer's code"))
+    );
+    assert_eq!(report.consumed.processed, 80);
+    assert!(report.nothing_lost());
 }
