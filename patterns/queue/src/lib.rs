@@ -18,7 +18,7 @@
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use futures::FutureExt;
 use tokio::sync::Notify;
@@ -80,8 +80,32 @@ impl Progress {
 pub struct Producer<T> {
     sender: flume::Sender<T>,
     progress: Arc<Progress>,
-    /// Woken when a consumer takes an item (room for one more) or goes away.
-    room: Arc<Notify>,
+    room: Arc<Room>,
+}
+
+/// How a full queue's producers wait for room: woken by `get` when a consumer takes an
+/// item, and by the drop of a consumer. `get` signals only when someone waits, so the
+/// common path, a queue with room, costs one load.
+#[derive(Debug, Default)]
+struct Room {
+    notify: Notify,
+    waiting: AtomicUsize,
+}
+
+/// One producer counted in [`Room::waiting`] until dropped, however its `put` ends.
+struct Waiting<'a>(&'a Room);
+
+impl<'a> Waiting<'a> {
+    fn register(room: &'a Room) -> Self {
+        room.waiting.fetch_add(1, Ordering::SeqCst);
+        Self(room)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl<T> Clone for Producer<T> {
@@ -122,10 +146,16 @@ impl<T> Producer<T> {
     /// the item over after its future was last polled, which would leave the counts
     /// unknowable: that is why `put` waits on a [`Notify`] of its own.)
     pub async fn put(&self, mut item: T) -> Result<(), NoConsumers<T>> {
+        match self.try_put(item) {
+            Ok(()) => return Ok(()),
+            Err(TryPutError::NoConsumers(back)) => return Err(NoConsumers(back)),
+            Err(TryPutError::Full(back)) => item = back,
+        }
+        // Full. Counted as waiting and registered with `notify` before each new try, so a
+        // `get` that makes room between the try and the wait still wakes this producer.
+        let _waiting = Waiting::register(&self.room);
         loop {
-            // Registered before trying, so a consumer taking an item between the try and
-            // the wait still wakes this producer.
-            let room = self.room.notified();
+            let room = self.room.notify.notified();
             let mut room = std::pin::pin!(room);
             room.as_mut().enable();
             match self.try_put(item) {
@@ -163,11 +193,11 @@ pub struct Consumer<T> {
 
 /// Wakes every waiting producer when dropped.
 #[derive(Debug)]
-struct WakeOnDrop(Arc<Notify>);
+struct WakeOnDrop(Arc<Room>);
 
 impl Drop for WakeOnDrop {
     fn drop(&mut self) {
-        self.0.notify_waiters();
+        self.0.notify.notify_waiters();
     }
 }
 
@@ -191,7 +221,10 @@ impl<T> Consumer<T> {
     /// takes nothing, and the item goes to the next `get`.
     pub async fn get(&self) -> Option<T> {
         let item = self.receiver.recv_async().await.ok()?;
-        self.room.0.notify_one(); // room for one more: wake a waiting producer
+        // Room for one more: wake a waiting producer, if any (see `Room`).
+        if self.room.0.waiting.load(Ordering::SeqCst) > 0 {
+            self.room.0.notify.notify_one();
+        }
         Some(item)
     }
 
@@ -215,7 +248,7 @@ impl<T> Consumer<T> {
 pub fn work_queue<T>(capacity: usize) -> (Producer<T>, Consumer<T>, Arc<Progress>) {
     let (sender, receiver) = flume::bounded(capacity);
     let progress = Arc::new(Progress::default());
-    let room = Arc::new(Notify::new());
+    let room = Arc::new(Room::default());
     let producer = Producer {
         sender,
         progress: progress.clone(),
