@@ -117,6 +117,12 @@ impl ExitStack {
 
     /// Awaits `open` and keeps the resource it yields (`enter_async_context`). If opening
     /// fails nothing is pushed, and the error is returned for the body to propagate.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe. Dropped while `open` is pending, `open` is dropped with it and the
+    /// stack is unchanged; once `open` has returned, the resource is pushed in the same
+    /// poll, so no opened resource can fall between the two.
     pub async fn enter<R, E>(
         &mut self,
         open: impl Future<Output = Result<R, E>>,
@@ -200,8 +206,12 @@ impl ExitStack {
     }
 
     /// Releases everything, last entered first. Every release runs even when an earlier
-    /// one fails; all failures are returned together. Cancelling this call does not
-    /// stop the releases: they run in a task of their own.
+    /// one fails; all failures are returned together.
+    ///
+    /// # Cancel safety
+    ///
+    /// The releases run in a task of their own: dropping this stops the waiting, never a
+    /// release, and every one still runs in order. Their failures then reach nobody.
     pub async fn close(mut self) -> Result<(), ReleaseErrors> {
         let slots = std::mem::take(&mut self.slots);
         let failures = run_to_completion(release_all(slots).map(Ok))
@@ -277,6 +287,12 @@ impl Drop for ExitStack {
 /// `async with AsyncExitStack() as stack:`. Runs `body` with a fresh stack, then closes
 /// it. An error from the body (an `enter` that failed, say) unwinds whatever was
 /// entered before it.
+///
+/// # Cancel safety
+///
+/// As [`scoped`]: dropped during the body, whatever was entered is released in the
+/// background, in order; dropped during the close, the releases go on in their own task.
+/// [`background_releases`](crate::resource::background_releases) waits for them.
 pub async fn with_exit_stack<T, E>(
     body: impl AsyncFnOnce(&mut ExitStack) -> Result<T, E>,
 ) -> Result<T, ScopeError<E>> {

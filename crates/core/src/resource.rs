@@ -94,7 +94,15 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for ScopeError<E> {}
 /// - success: the body's value, or [`ScopeError::Release`] if the release failed;
 /// - error: [`ScopeError::Body`] (or [`ScopeError::BodyAndRelease`]);
 /// - panic: the resource is released, then the panic resumes;
-/// - cancellation (this future dropped): see the [module docs](self).
+/// - cancellation (this future dropped): see below.
+///
+/// # Cancel safety
+///
+/// The resource is released on every path. Dropped during the body, the body is dropped
+/// and the release is spawned on the runtime, with a `WARN` event; dropped during the
+/// release, the release goes on in its own task. Either way
+/// [`background_releases`] waits for it (see the [module docs](self)). Python's
+/// `async with`, cancelled, awaits `__aexit__` in the cancelled task itself.
 pub async fn scoped<R, T, E>(
     resource: R,
     body: impl AsyncFnOnce(&mut R) -> Result<T, E>,
@@ -136,8 +144,12 @@ impl<R: AsyncResource> Guarded<R> {
         }
     }
 
-    /// Releases the resource and waits for the release to finish. The release runs in
-    /// its own task, so cancelling this call does not cut the release short.
+    /// Releases the resource and waits for the release to finish.
+    ///
+    /// # Cancel safety
+    ///
+    /// The release runs in its own task, so dropping this call stops the waiting, never
+    /// the release; its error then reaches nobody.
     pub async fn release(mut self) -> anyhow::Result<()> {
         match self.resource.take() {
             Some(resource) => run_to_completion(resource.release()).await,

@@ -77,6 +77,11 @@ impl Drop for Timer {
 
 // ANCHOR: timed
 /// Awaits `work` inside a [`Timer`] and returns its output with the elapsed time.
+///
+/// # Cancel safety
+///
+/// Dropping it drops `work` wherever it waits; the timer, dropped too, still logs the time
+/// until then.
 pub async fn timed<T>(label: impl Into<String>, work: impl Future<Output = T>) -> (T, Duration) {
     let timer = Timer::start(label);
     let output = work.instrument(timer.span().clone()).await;
