@@ -25,6 +25,10 @@ use tokio::task::{JoinError, JoinSet};
 
 // ANCHOR: greet
 /// A coroutine: waits without blocking the thread, then returns its greeting.
+///
+/// # Cancel safety
+///
+/// Cancel safe: it only waits, and has done nothing until it returns.
 pub async fn greet(name: &str, pause: Duration) -> String {
     tokio::time::sleep(pause).await;
     format!("Hello, {name}!")
@@ -33,6 +37,11 @@ pub async fn greet(name: &str, pause: Duration) -> String {
 
 // ANCHOR: one_after_another
 /// Awaits each greeting before starting the next: the total is the sum of the pauses.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it drops the greeting in progress and those gathered so far;
+/// nothing else was started.
 pub async fn greet_one_after_another(names: &[String], pause: Duration) -> Vec<String> {
     let mut greetings = Vec::with_capacity(names.len());
     for name in names {
@@ -45,6 +54,11 @@ pub async fn greet_one_after_another(names: &[String], pause: Duration) -> Vec<S
 // ANCHOR: join_all
 /// Polls every greeting at once in the current task (`asyncio.gather` over coroutines):
 /// the total is the longest pause, and the results keep the input order.
+///
+/// # Cancel safety
+///
+/// Cancel safe: the greetings live inside this future, so dropping it drops them all at
+/// once, as cancelling `gather` cancels its children.
 pub async fn greet_with_join_all(names: &[String], pause: Duration) -> Vec<String> {
     join_all(names.iter().map(|name| greet(name, pause))).await
 }
@@ -54,6 +68,13 @@ pub async fn greet_with_join_all(names: &[String], pause: Duration) -> Vec<Strin
 /// Spawns one task per greeting (`asyncio.create_task`). A task owns what it uses
 /// (`'static`), starts immediately, and may run on any worker thread. A panic inside it
 /// comes back as a `JoinError` instead of crashing the caller.
+///
+/// # Cancel safety
+///
+/// Dropping it does not stop the tasks: a dropped `JoinHandle` detaches its task, which
+/// runs to the end, and the greetings are lost. Python's tasks outlive their caller the
+/// same way. To have them stopped, keep them in a `JoinSet` (see
+/// [`spawn_with_join_set`]) or an `AbortOnDropHandle`.
 pub async fn greet_in_tasks(names: &[String], pause: Duration) -> Result<Vec<String>, JoinError> {
     let handles: Vec<_> = names
         .iter()
@@ -88,6 +109,10 @@ pub fn multi_thread_runtime(workers: usize) -> io::Result<Runtime> {
 
 /// Spawns `tasks` tasks that each do a little blocking work and report their thread;
 /// returns how many distinct threads ran them.
+///
+/// # Cancel safety
+///
+/// Cancel safe: the tasks live in a `JoinSet`, whose drop aborts those not yet finished.
 pub async fn threads_used(tasks: usize) -> Result<usize, JoinError> {
     let mut set = JoinSet::new();
     for _ in 0..tasks {
@@ -125,6 +150,11 @@ pub fn block_on_from_sync<F: Future>(future: F) -> anyhow::Result<F::Output> {
 
 // ANCHOR: spawn_many
 /// The spawn benchmark: spawns `n` no-op tasks, then awaits their handles in order.
+///
+/// # Cancel safety
+///
+/// Dropping it detaches the tasks not yet awaited; each runs to the end (at once: they
+/// do nothing), and the sum is lost.
 pub async fn spawn_and_join_all(n: usize) -> Result<usize, JoinError> {
     let handles: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let results = join_all(handles).await;
@@ -133,6 +163,10 @@ pub async fn spawn_and_join_all(n: usize) -> Result<usize, JoinError> {
 
 /// The spawn benchmark, awaiting each handle in turn: no `join_all` bookkeeping, so the
 /// cheapest way to collect many tasks whose results are all needed.
+///
+/// # Cancel safety
+///
+/// As [`spawn_and_join_all`]: the tasks not yet awaited are detached, not stopped.
 pub async fn spawn_and_await_each(n: usize) -> Result<usize, JoinError> {
     let handles: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let mut sum = 0;
@@ -144,6 +178,10 @@ pub async fn spawn_and_await_each(n: usize) -> Result<usize, JoinError> {
 
 /// The spawn benchmark with a `JoinSet`: results in completion order, tasks aborted if
 /// the set is dropped.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it drops the `JoinSet`, which aborts every task not yet done.
 pub async fn spawn_with_join_set(n: usize) -> Result<usize, JoinError> {
     let mut set: JoinSet<usize> = (0..n).map(|i| async move { i }).collect();
     let mut sum = 0;

@@ -1,0 +1,64 @@
+//! Each async fn of the basics, dropped mid-await: what is stopped and what runs on, as
+//! their `# Cancel safety` sections say. Tasks are counted with the runtime's own metric
+//! (`num_alive_tasks`), after a paused-time sleep that lets the runtime finish all it can.
+
+use std::time::Duration;
+
+use basics::{
+    greet, greet_in_tasks, greet_one_after_another, greet_with_join_all, spawn_with_join_set,
+    threads_used,
+};
+use futures::FutureExt;
+use tokio::runtime::Handle;
+use tokio::time::{sleep, timeout};
+
+const PAUSE: Duration = Duration::from_secs(10);
+
+fn names() -> Vec<String> {
+    ["Ada", "Bob", "Cy"].map(String::from).to_vec()
+}
+
+fn alive() -> usize {
+    Handle::current().metrics().num_alive_tasks()
+}
+
+/// Lets the runtime run everything that is ready (time is paused: the sleep ends only
+/// when nothing else can run).
+async fn settle() {
+    sleep(Duration::from_millis(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn coroutines_dropped_mid_pause_leave_nothing_running() {
+    assert!(timeout(PAUSE / 2, greet("Ada", PAUSE)).await.is_err());
+    let names = names();
+    assert!(timeout(PAUSE / 2, greet_one_after_another(&names, PAUSE)).await.is_err());
+    assert!(timeout(PAUSE / 2, greet_with_join_all(&names, PAUSE)).await.is_err());
+    settle().await;
+    assert_eq!(alive(), 0, "no task was ever spawned");
+}
+
+#[tokio::test(start_paused = true)]
+async fn greet_in_tasks_dropped_leaves_its_tasks_running_to_the_end() {
+    let names = names();
+    assert!(timeout(PAUSE / 2, greet_in_tasks(&names, PAUSE)).await.is_err());
+    settle().await;
+    assert_eq!(alive(), 3, "detached, not stopped");
+    sleep(PAUSE).await;
+    assert_eq!(alive(), 0, "they ran to the end");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_join_set_dropped_leaves_no_task_behind() {
+    let mut running = Box::pin(spawn_with_join_set(1000));
+    assert!((&mut running).now_or_never().is_none(), "spawned, not yet run");
+    assert_eq!(alive(), 1000);
+    drop(running);
+    settle().await;
+    assert_eq!(alive(), 0);
+    let mut counting = Box::pin(threads_used(50));
+    assert!((&mut counting).now_or_never().is_none());
+    drop(counting);
+    settle().await;
+    assert_eq!(alive(), 0);
+}
