@@ -25,7 +25,11 @@ async fn enter_dropped_while_opening_leaves_the_stack_unchanged() {
         std::future::pending::<anyhow::Result<Probe>>().await
     };
     assert!(timeout(A_WHILE, stack.enter(never_opens)).await.is_err());
-    assert_eq!((stack.len(), dropped.dropped()), (1, 1), "open dropped, nothing pushed");
+    assert_eq!(
+        (stack.len(), dropped.dropped()),
+        (1, 1),
+        "open dropped, nothing pushed"
+    );
     stack.close().await.unwrap();
     assert_eq!(journal.releases(), ["a"]);
 }
@@ -39,10 +43,17 @@ async fn close_dropped_mid_release_still_releases_everything_in_order() {
         stack.push(probe.slow_release(Duration::from_secs(5)));
     }
     assert!(timeout(A_WHILE, stack.close()).await.is_err());
-    assert_eq!(journal.releases(), Vec::<String>::new(), "b still releasing");
-    timeout(Duration::from_secs(60), background_or_close_task(&journal, 2))
-        .await
-        .expect("both released");
+    assert_eq!(
+        journal.releases(),
+        Vec::<String>::new(),
+        "b still releasing"
+    );
+    timeout(
+        Duration::from_secs(60),
+        background_or_close_task(&journal, 2),
+    )
+    .await
+    .expect("both released");
     assert_eq!(journal.releases(), ["b", "a"]);
 }
 

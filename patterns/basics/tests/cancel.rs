@@ -32,8 +32,16 @@ async fn settle() {
 async fn coroutines_dropped_mid_pause_leave_nothing_running() {
     assert!(timeout(PAUSE / 2, greet("Ada", PAUSE)).await.is_err());
     let names = names();
-    assert!(timeout(PAUSE / 2, greet_one_after_another(&names, PAUSE)).await.is_err());
-    assert!(timeout(PAUSE / 2, greet_with_join_all(&names, PAUSE)).await.is_err());
+    assert!(
+        timeout(PAUSE / 2, greet_one_after_another(&names, PAUSE))
+            .await
+            .is_err()
+    );
+    assert!(
+        timeout(PAUSE / 2, greet_with_join_all(&names, PAUSE))
+            .await
+            .is_err()
+    );
     settle().await;
     assert_eq!(alive(), 0, "no task was ever spawned");
 }
@@ -41,7 +49,11 @@ async fn coroutines_dropped_mid_pause_leave_nothing_running() {
 #[tokio::test(start_paused = true)]
 async fn greet_in_tasks_dropped_leaves_its_tasks_running_to_the_end() {
     let names = names();
-    assert!(timeout(PAUSE / 2, greet_in_tasks(&names, PAUSE)).await.is_err());
+    assert!(
+        timeout(PAUSE / 2, greet_in_tasks(&names, PAUSE))
+            .await
+            .is_err()
+    );
     settle().await;
     assert_eq!(alive(), 3, "detached, not stopped");
     sleep(PAUSE).await;
@@ -51,7 +63,10 @@ async fn greet_in_tasks_dropped_leaves_its_tasks_running_to_the_end() {
 #[tokio::test(start_paused = true)]
 async fn a_join_set_dropped_leaves_no_task_behind() {
     let mut running = Box::pin(spawn_with_join_set(1000));
-    assert!((&mut running).now_or_never().is_none(), "spawned, not yet run");
+    assert!(
+        (&mut running).now_or_never().is_none(),
+        "spawned, not yet run"
+    );
     assert_eq!(alive(), 1000);
     drop(running);
     settle().await;

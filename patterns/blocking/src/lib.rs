@@ -106,6 +106,13 @@ impl std::error::Error for WorkPanicked {}
 /// Runs CPU-bound `work` on rayon's global pool and awaits its result. The runtime's
 /// threads stay free for I/O; rayon's threads do the computing. A panic in `work` comes
 /// back as [`WorkPanicked`]: `rayon::spawn` would otherwise abort the whole process.
+///
+/// # Cancel safety
+///
+/// Dropping it stops the waiting, not the work: a thread cannot be interrupted, so the job
+/// runs to the end on rayon's pool and its result is thrown away. (Python's
+/// `run_in_executor`, cancelled, leaves its thread running the same way.) Work that should
+/// stop early must check a flag or a token itself.
 pub async fn on_rayon<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, WorkPanicked> {
@@ -123,6 +130,11 @@ pub async fn on_rayon<T: Send + 'static>(
 
 // ANCHOR: batches
 /// `join_all` per batch of `size`: each batch waits for its slowest item.
+///
+/// # Cancel safety
+///
+/// Cancel safe: the items in flight live inside this future, so dropping it drops them,
+/// and no later batch starts.
 pub async fn in_fixed_batches<T, F, Fut>(items: Vec<T>, size: usize, work: F) -> Vec<Fut::Output>
 where
     F: Fn(T) -> Fut,
@@ -141,6 +153,10 @@ where
 /// ends. `buffer_unordered` refills at once; `buffered` would not, because finished items
 /// behind a slow first one keep their slots until they can be yielded in order. Input order
 /// is restored at the end from the indices.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it drops the `size` items in flight and starts no other.
 pub async fn in_sliding_window<T, F, Fut>(items: Vec<T>, size: usize, work: F) -> Vec<Fut::Output>
 where
     F: Fn(T) -> Fut,

@@ -32,6 +32,11 @@ pub struct FetchError {
 }
 
 /// GETs `url` and returns the body's length; a non-2xx status is an error.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn fetch(client: &Client, url: &str) -> Result<usize, FetchError> {
     let attempt = async {
         let response = client.get(url).send().await?.error_for_status()?;
@@ -65,6 +70,11 @@ pub struct Post {
 
 /// A user and their posts: two requests of different types at once. For a fixed set,
 /// `tokio::try_join!` returns a tuple, and the first error drops the other request.
+///
+/// # Cancel safety
+///
+/// Dropping it drops both requests: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn user_and_posts(
     client: &Client,
     base_url: &str,
@@ -76,6 +86,11 @@ pub async fn user_and_posts(
 }
 
 /// GETs `url` and decodes its JSON body into `T`.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn fetch_json<T: serde::de::DeserializeOwned>(
     client: &Client,
     url: String,
@@ -98,6 +113,11 @@ pub async fn fetch_json<T: serde::de::DeserializeOwned>(
 
 // ANCHOR: sequential
 /// One after another: the baseline the concurrent versions are measured against.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the request in flight: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read, and the results so far are lost.
 pub async fn fetch_sequential(client: &Client, urls: &[String]) -> Vec<Result<usize, FetchError>> {
     let mut results = Vec::with_capacity(urls.len());
     for url in urls {
@@ -109,6 +129,11 @@ pub async fn fetch_sequential(client: &Client, urls: &[String]) -> Vec<Result<us
 
 // ANCHOR: join_all
 /// All at once, every outcome kept in input order: `gather(..., return_exceptions=True)`.
+///
+/// # Cancel safety
+///
+/// Dropping it drops every request at once, as cancelling `gather` cancels its children: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn fetch_join_all(client: &Client, urls: &[String]) -> Vec<Result<usize, FetchError>> {
     join_all(urls.iter().map(|url| fetch(client, url))).await
 }
@@ -117,6 +142,11 @@ pub async fn fetch_join_all(client: &Client, urls: &[String]) -> Vec<Result<usiz
 // ANCHOR: try_join_all
 /// All at once, stopping at the first error: plain `gather(...)`. The other futures are
 /// dropped at that moment, which cancels their requests (asyncio's `gather` lets them run on).
+///
+/// # Cancel safety
+///
+/// Dropping it drops every request: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn fetch_try_join_all(
     client: &Client,
     urls: &[String],
@@ -129,6 +159,11 @@ pub async fn fetch_try_join_all(
 /// Spawned tasks, collected as they finish (`asyncio.as_completed` over tasks). Each
 /// result carries its index, because completion order is not input order. Dropping the
 /// set aborts the tasks still running.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the `JoinSet`, which aborts the tasks and with them their requests: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn fetch_join_set(
     client: &Client,
     urls: &[String],
@@ -163,6 +198,11 @@ pub enum Order {
 // ANCHOR: bounded
 /// At most `limit` requests in flight: a stream of futures, polled `limit` at a time.
 /// Results carry their index; with [`Order::Input`] they also come back in that order.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the `limit` requests in flight, and no other starts: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn fetch_bounded(
     client: &Client,
     urls: &[String],

@@ -132,6 +132,11 @@ impl HttpError {
 
 // ANCHOR: get
 /// GETs `url` and returns its body; any failure becomes an [`HttpError`].
+///
+/// # Cancel safety
+///
+/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn get_bytes(client: &Client, url: &str) -> Result<Bytes, HttpError> {
     let parsed = Url::parse(url).map_err(|e| HttpError::InvalidUrl {
         url: url.to_owned(),
@@ -142,6 +147,11 @@ pub async fn get_bytes(client: &Client, url: &str) -> Result<Bytes, HttpError> {
 
 /// GETs `url` and decodes its JSON body into `T`. Reading the body and decoding it are two
 /// steps, so a body cut off and a body that is not the expected JSON stay two errors.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn get_json<T: DeserializeOwned>(client: &Client, url: &str) -> Result<T, HttpError> {
     let body = get_bytes(client, url).await?;
     serde_json::from_slice(&body).map_err(|e| HttpError::InvalidJson {
@@ -180,6 +190,11 @@ pub struct Post {
 
 /// One user and the posts numbered 1 to `posts`, all requested at once, decoded into
 /// structs.
+///
+/// # Cancel safety
+///
+/// Dropping it drops every request: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read.
 pub async fn user_and_first_posts(
     client: &Client,
     base_url: &str,
@@ -204,6 +219,11 @@ pub async fn user_and_first_posts(
 ///
 /// `backoff` bounds the tries and the waits between them (`with_max_times`,
 /// `with_total_delay`); the client's own timeouts bound each try.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the try in flight, or the wait before the next: reqwest closes a connection whose response is not complete,
+/// so nothing stays open or half-read; no later try is sent. A dropped POST may still have reached the server, as any request cut short may.
 pub async fn send_with_retry(
     client: &Client,
     request: Request,

@@ -49,8 +49,19 @@ use tokio::task::yield_now;
 /// What every counter offers. Futures are `Send`, so counters work from spawned tasks.
 pub trait Counter: Send + Sync + 'static {
     /// Adds one.
+    ///
+    /// # Cancel safety
+    ///
+    /// Every counter here is cancel safe: dropped while it waits for its lock (or its
+    /// actor), it has added nothing; dropped inside its critical section (only
+    /// [`AsyncCounter`] and [`RacyCounter`] await there), it drops the guard and adds
+    /// nothing either. An increment is done or not, never half done.
     fn increment(&self) -> impl Future<Output = ()> + Send;
     /// The current value.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     fn get(&self) -> impl Future<Output = u64> + Send;
 }
 
@@ -230,6 +241,12 @@ impl Counter for RwLockCounter {
 // ANCHOR: hammer
 /// Spawns `workers` tasks that each increment `increments` times, waits for them, and
 /// returns the final value. A correct counter returns `workers * increments`.
+///
+/// # Cancel safety
+///
+/// Dropping it aborts the workers (they live in a `JoinSet`). Each increment is then done
+/// or not, never half done with the lock still held: an aborted task drops its guard. The
+/// counter keeps whatever was counted so far.
 pub async fn hammer<C: Counter>(counter: Arc<C>, workers: usize, increments: u64) -> u64 {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..workers {

@@ -1,0 +1,42 @@
+//! `hammer` and `increment` dropped mid-await: aborted workers add nothing more, and a
+//! dropped increment is done or not, never half done with its lock still held.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use lock_counter::{AsyncCounter, Counter, TokioMutexCounter, hammer};
+use tokio::time::sleep;
+
+#[tokio::test(start_paused = true)]
+async fn hammer_dropped_aborts_its_workers() {
+    let counter = Arc::new(TokioMutexCounter::default());
+    let mut running = Box::pin(hammer(counter.clone(), 4, 1000));
+    assert!(
+        (&mut running).now_or_never().is_none(),
+        "workers spawned, not yet run"
+    );
+    drop(running);
+    sleep(Duration::from_secs(1)).await; // paused: ends once nothing else can run
+    assert_eq!(
+        counter.get().await,
+        0,
+        "aborted before their first increment"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_increment_dropped_inside_its_critical_section_adds_nothing_and_frees_the_lock() {
+    let counter = AsyncCounter::default();
+    let mut inside = Box::pin(counter.increment());
+    // First poll: the lock is taken, the value read, and the yield inside is pending.
+    assert!((&mut inside).now_or_never().is_none());
+    drop(inside);
+    assert_eq!(
+        counter.get().await,
+        0,
+        "nothing added, and get() found the lock free"
+    );
+    counter.increment().await;
+    assert_eq!(counter.get().await, 1);
+}
