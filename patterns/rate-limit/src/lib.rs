@@ -37,6 +37,11 @@ async fn fetch(client: &Client, url: &str) -> reqwest::Result<usize> {
 /// At most `limit` requests in flight. The permit is taken *before* spawning, so no more
 /// than `limit` tasks even exist at once, and it is moved into the task, which releases it
 /// when it ends, however it ends.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it drops the `JoinSet`, which aborts the tasks; each releases its
+/// permit and closes its connection as it goes. No task is left running.
 pub async fn fetch_with_semaphore(
     client: &Client,
     urls: &[String],
@@ -100,6 +105,11 @@ impl HostLimits {
 
     /// Waits for a slot for `url`. The host's permit comes first: a request waiting for a
     /// busy host must not sit on a global slot another host could use.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: tokio's semaphores are fair and cancel safe. Dropped while it waits
+    /// for the global slot, the host permit it already holds is released with it.
     pub async fn acquire(&self, url: &str) -> Result<HostPermit, NoHost> {
         let host = reqwest::Url::parse(url)
             .ok()
@@ -127,6 +137,11 @@ impl HostLimits {
 }
 
 /// Fetches every URL at once, within `limits`.
+///
+/// # Cancel safety
+///
+/// Cancel safe: every request and its permits live in this future, so dropping it closes
+/// the connections and gives every slot back (`limits.available()` is full again).
 pub async fn fetch_within(
     client: &Client,
     urls: &[String],
@@ -193,6 +208,11 @@ impl RateLimit {
     }
 
     /// Waits until one more start is allowed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a start is taken only by the check that succeeds, and then this
+    /// returns at once. Dropped while it waits, it has taken nothing.
     pub async fn until_ready(&self) {
         while let Err(not_until) = self.limiter.check() {
             tokio::time::sleep(not_until.wait_time_from(TokioClock.now())).await;
@@ -201,6 +221,11 @@ impl RateLimit {
 }
 
 /// Fetches every URL, starting at most what `rate` allows, with `concurrency` in flight.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it drops the requests in flight (their connections close) and
+/// starts no other. The starts already taken from `rate` stay spent.
 pub async fn fetch_at_rate(
     client: &Client,
     urls: &[String],
