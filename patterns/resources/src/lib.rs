@@ -38,6 +38,11 @@ pub struct Connection {
 
 impl Connection {
     /// Connects to `base_url` (`http://host:port`): the `__aenter__`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: until it returns there is only a socket being connected, closed when
+    /// dropped; hyper's task is spawned in the same poll that returns the connection.
     pub async fn connect(base_url: &str) -> anyhow::Result<Self> {
         let uri: Uri = base_url
             .parse()
@@ -63,6 +68,12 @@ impl Connection {
     }
 
     /// Sends `GET path` on this connection and returns the body as text.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped mid-request, the request is abandoned and hyper closes the connection, as
+    /// HTTP/1 has no other way to skip the rest of a response. The `Connection` is then
+    /// spent: release it (its release still succeeds), do not reuse it.
     pub async fn fetch(&mut self, path: &str) -> anyhow::Result<String> {
         let request = Request::get(path)
             .header(header::HOST, &self.authority)
@@ -95,6 +106,11 @@ pub struct ScratchDir {
 
 impl ScratchDir {
     /// Creates a fresh directory under the system's temporary directory.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if it is dropped while the directory is being made, the directory is
+    /// removed as soon as it exists; none is left behind.
     pub async fn create(prefix: &str) -> anyhow::Result<Self> {
         let prefix = prefix.to_owned();
         // Picking a unique name and creating it is a blocking syscall pair: off the runtime.
@@ -134,6 +150,12 @@ pub struct FileReport {
 }
 
 /// Writes one file per size into `dir`, concurrently, and returns their paths.
+///
+/// # Cancel safety
+///
+/// Not cancel safe: tokio's file writes run on the blocking pool, and a write handed to it
+/// finishes even after this future is dropped, so some files are there, whole, and some
+/// not. That is why the demo writes into a [`ScratchDir`], whose release removes them all.
 pub async fn write_files(dir: &Path, sizes: &[usize]) -> anyhow::Result<Vec<PathBuf>> {
     try_join_all(sizes.iter().enumerate().map(|(i, &size)| async move {
         let path = dir.join(format!("file{}.txt", i + 1));
@@ -147,6 +169,10 @@ pub async fn write_files(dir: &Path, sizes: &[usize]) -> anyhow::Result<Vec<Path
 
 // ANCHOR: process_file
 /// Reads a file and simulates `work` on it, inside a timer (the tutorial's `AsyncTimer`).
+///
+/// # Cancel safety
+///
+/// Cancel safe: it only reads. Dropped, it stops; its timer still logs the time so far.
 pub async fn process_file(path: &Path, work: Duration) -> anyhow::Result<FileReport> {
     let name = path
         .file_name()
@@ -166,6 +192,10 @@ pub async fn process_file(path: &Path, work: Duration) -> anyhow::Result<FileRep
 }
 
 /// Processes every file at once; the first failure cancels the rest.
+///
+/// # Cancel safety
+///
+/// Cancel safe, as [`process_file`]: dropping it drops every file's processing at once.
 pub async fn process_files(paths: &[PathBuf], work: Duration) -> anyhow::Result<Vec<FileReport>> {
     try_join_all(paths.iter().map(|path| process_file(path, work))).await
 }
@@ -174,6 +204,13 @@ pub async fn process_files(paths: &[PathBuf], work: Duration) -> anyhow::Result<
 // ANCHOR: critical_section
 /// Enters a critical section guarded by `lock` (`async with lock:`). The guard *is* the
 /// scope: the lock is released when it drops, on return, on `?` and on panic alike.
+///
+/// # Cancel safety
+///
+/// Dropped while waiting for the lock, it has done nothing. Dropped while holding it, the
+/// guard is dropped and the lock is free again, but the section is half done: the journal
+/// says `acquired` with no `released`. Python's `async with lock:`, cancelled inside,
+/// leaves the same half-done state. Keep what must not be half done out of `.await`s.
 pub async fn critical_section(lock: &Mutex<Vec<String>>, name: &str, hold: Duration) {
     let mut journal = lock.lock().await;
     journal.push(format!("{name} acquired"));
@@ -184,6 +221,11 @@ pub async fn critical_section(lock: &Mutex<Vec<String>>, name: &str, hold: Durat
 // ANCHOR_END: critical_section
 
 /// Runs one critical section per name, all at once, and returns the lock's journal.
+///
+/// # Cancel safety
+///
+/// Dropping it drops every section at once (see [`critical_section`]); the lock and its
+/// journal go with it.
 pub async fn contend(names: &[&str], hold: Duration) -> Vec<String> {
     let lock = Mutex::new(Vec::new());
     futures::future::join_all(names.iter().map(|name| critical_section(&lock, name, hold))).await;
@@ -194,6 +236,12 @@ pub async fn contend(names: &[&str], hold: Duration) -> Vec<String> {
 /// Opens one connection per URL, decided at run time, plus a scratch directory; fetches
 /// `path` on each connection and saves the body. Everything entered is released in
 /// reverse order at the end, or as soon as anything fails.
+///
+/// # Cancel safety
+///
+/// As `with_exit_stack`: dropped anywhere, every connection and the scratch directory
+/// entered so far are released in the background, in reverse order;
+/// `patterns_core::resource::background_releases` waits for them.
 pub async fn fetch_through_stack(
     base_urls: &[String],
     path: &str,
