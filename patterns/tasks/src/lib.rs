@@ -27,6 +27,12 @@ async fn fetch(client: &Client, url: &str) -> reqwest::Result<usize> {
 // ANCHOR: background
 /// Starts one task per URL, does `other_work` while they run, then awaits them all
 /// (Python's `create_task` ... other work ... `await task`).
+///
+/// # Cancel safety
+///
+/// Dropping it drops `other_work` and the `JoinHandle`s, which detaches the tasks: their
+/// requests run to the end and the results are lost, as Python's tasks outlive the
+/// coroutine that created them. Keep tasks in a `JoinSet` to have them aborted instead.
 pub async fn fetch_in_background<W: Future>(
     client: &Client,
     urls: &[String],
@@ -141,6 +147,12 @@ pub struct WorkerReport {
 /// last request to `checkpoint_url`. The request in flight when the token fires is
 /// dropped by `select!`, which cancels it; the cleanup still runs, because cancellation
 /// here is a value the task reacts to, not the task being dropped.
+///
+/// # Cancel safety
+///
+/// Dropping it is the other kind of cancellation: the request in flight is dropped and the
+/// cleanup never runs, because there is no code left to run it. Python's
+/// `except CancelledError:` would still run; here, cancel the token and await this instead.
 pub async fn fetch_until_cancelled(
     name: &str,
     client: &Client,
@@ -183,6 +195,12 @@ pub struct WorkersSummary {
 /// Runs `cooperative` workers that honour the shutdown signal and `stubborn` ones that
 /// ignore it, until `shutdown` is triggered (by Ctrl-C, a timer, a test). Then gives them
 /// `grace` to finish and aborts the rest.
+///
+/// # Cancel safety
+///
+/// The workers belong to `shutdown`, not to this future: dropping it stops the waiting and
+/// leaves them running, and the reports of the cooperative ones are lost. Trigger
+/// `shutdown` and await `shutdown.shutdown(grace)` to stop them.
 pub async fn run_workers(
     client: &Client,
     url: &str,
