@@ -26,6 +26,10 @@ pub struct TimedOut(pub Duration);
 
 /// `asyncio.wait_for(work, limit)`. When the limit passes, `work` is dropped, which
 /// cancels it at its current `.await` and runs its destructors: nothing keeps running.
+///
+/// # Cancel safety
+///
+/// As cancel safe as `work`: dropping this drops `work` wherever it waits.
 pub async fn wait_for<F: Future>(limit: Duration, work: F) -> Result<F::Output, TimedOut> {
     timeout(limit, work).await.map_err(|_| TimedOut(limit))
 }
@@ -54,6 +58,11 @@ impl Deadline {
     }
 
     /// Runs one step, cut off at the shared deadline.
+    ///
+    /// # Cancel safety
+    ///
+    /// As cancel safe as `step`, which is dropped with it. The deadline is a value, so
+    /// the next step still gets only what is left.
     pub async fn run<F: Future>(&self, step: F) -> Result<F::Output, TimedOut> {
         timeout_at(self.at, step)
             .await
@@ -76,6 +85,11 @@ pub enum Raced<T> {
 
 /// `select!` over the work, a timer and a token: what `timeout` does, plus a third way out.
 /// The losers are dropped when `select!` returns.
+///
+/// # Cancel safety
+///
+/// As cancel safe as `work`: dropping this drops `work`, the timer and the wait on the
+/// token; the token itself is untouched.
 pub async fn race<F: Future>(
     work: F,
     deadline: Instant,
@@ -92,6 +106,10 @@ pub async fn race<F: Future>(
 // ANCHOR: all_within
 /// One limit on the whole group (`wait_for(gather(...))`): all results, or none and every
 /// future dropped.
+///
+/// # Cancel safety
+///
+/// Dropping it drops every future of the group at once.
 pub async fn all_within<F: Future>(
     limit: Duration,
     work: Vec<F>,
@@ -100,6 +118,10 @@ pub async fn all_within<F: Future>(
 }
 
 /// One limit per item: the fast ones keep their results, the slow ones become `TimedOut`.
+///
+/// # Cancel safety
+///
+/// Dropping it drops every future still running, and the results already in are lost.
 pub async fn each_within<F: Future>(
     limit: Duration,
     work: Vec<F>,
@@ -177,6 +199,11 @@ pub enum RetryError<E> {
 
 /// Runs `attempt` until it succeeds, fails in a way `retryable` rejects, runs out of tries
 /// or runs out of budget. Each try is cut off at the budget's end too.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the try in flight, or the wait before the next one; no later try
+/// starts. A try cut short may have had effects already, as any dropped request may.
 pub async fn retry<T, E, F, Fut>(
     policy: &Backoff,
     mut attempt: F,
