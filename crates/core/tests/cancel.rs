@@ -122,3 +122,15 @@ async fn interruptible_dropped_drops_the_demo() {
     assert!(timeout(A_WHILE, app::interruptible(demo)).await.is_err());
     assert_eq!(dropped.dropped(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn run_dropped_drops_the_demo() {
+    let dropped = DropCounter::new();
+    let guard = dropped.guard();
+    let demo = async move {
+        let _guard = guard;
+        std::future::pending::<anyhow::Result<()>>().await
+    };
+    assert!(timeout(A_WHILE, app::run(demo)).await.is_err());
+    assert_eq!(dropped.dropped(), 1);
+}

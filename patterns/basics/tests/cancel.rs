@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use basics::{
-    greet, greet_in_tasks, greet_one_after_another, greet_with_join_all, spawn_with_join_set,
-    threads_used,
+    greet, greet_in_tasks, greet_one_after_another, greet_with_join_all, spawn_and_await_each,
+    spawn_and_join_all, spawn_with_join_set, threads_used,
 };
 use futures::FutureExt;
 use tokio::runtime::Handle;
@@ -71,6 +71,17 @@ async fn a_join_set_dropped_leaves_no_task_behind() {
     drop(running);
     settle().await;
     assert_eq!(alive(), 0);
+    for n in [10, 20] {
+        let mut running = if n == 10 {
+            Box::pin(spawn_and_join_all(n)) as std::pin::Pin<Box<dyn Future<Output = _>>>
+        } else {
+            Box::pin(spawn_and_await_each(n))
+        };
+        assert!((&mut running).now_or_never().is_none());
+        drop(running);
+        settle().await; // detached no-op tasks: they end at once
+        assert_eq!(alive(), 0);
+    }
     let mut counting = Box::pin(threads_used(50));
     assert!((&mut counting).now_or_never().is_none());
     drop(counting);

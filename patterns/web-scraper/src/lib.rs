@@ -119,6 +119,15 @@ pub struct CrawlSummary {
 /// as soon as it is done. Returns the totals. Each fetch is a task, so on a multi-thread
 /// runtime pages are parsed in parallel; a task's future must be `Send`, which the
 /// compiler checks, so the non-`Send` `Html` provably never lives across an `.await`.
+///
+/// A panic in `on_report` is the caller's own code failing: it propagates out of `crawl`,
+/// and the fetches in flight are aborted on the way.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it drops the `JoinSet` of fetches, which aborts them and closes
+/// their connections. Every report already handed to `on_report` stays handed over; the
+/// pages in flight are lost.
 pub async fn crawl(
     client: &Client,
     config: &CrawlConfig,

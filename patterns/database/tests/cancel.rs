@@ -1,0 +1,128 @@
+//! The database functions dropped mid-await on SQLite (nothing to install): a held write
+//! lock makes the writers wait, so each is dropped while it waits; the readers are dropped
+//! after their first poll. Afterwards the pool still serves, no lock is left held, and
+//! what was written is all or nothing, as each `# Cancel safety` section says. (PostgreSQL
+//! drops, cancelled transactions among them, are in `postgres.rs`.)
+
+mod common;
+
+use std::time::Duration;
+
+use database::{
+    Connection, PoolConfig, begin_write, checked, connect, insert_user, insert_users_at_once,
+    place_order, user_by_id, user_details,
+};
+use futures::FutureExt;
+use tokio::time::timeout;
+
+const SOON: Duration = Duration::from_millis(300);
+
+fn fresh() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("test.db").display());
+    (dir, url)
+}
+
+/// A pool of one connection, so a connection lost by a drop would starve the next query.
+fn one_connection() -> PoolConfig {
+    PoolConfig {
+        max_connections: 1,
+        ..PoolConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_dropped_while_waiting_for_the_lock_write_all_or_nothing() {
+    let (_dir, url) = fresh();
+    let pool = connect(&url, PoolConfig::default()).await.unwrap();
+    let ada = insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
+    let lock = begin_write(&pool).await.unwrap(); // every other writer waits for this
+    assert!(timeout(SOON, begin_write(&pool)).await.is_err());
+    assert!(
+        timeout(SOON, place_order(&pool, ada, "bio", &[("a", 1)]))
+            .await
+            .is_err()
+    );
+    assert!(
+        timeout(SOON, insert_user(&pool, "Bob", "bob@example.com"))
+            .await
+            .is_err()
+    );
+    let pairs = [("Cy", "cy@example.com"), ("Di", "di@example.com")];
+    assert!(
+        timeout(SOON, insert_users_at_once(&pool, &pairs))
+            .await
+            .is_err()
+    );
+    lock.rollback().await.unwrap();
+    // Closing waits for every connection in use: anything still running behind a dropped
+    // future has finished by then, so the counts below are final.
+    pool.close().await;
+    let pool = connect(&url, PoolConfig::default()).await.unwrap();
+    // No dropped begin kept the lock: a writer gets it at once.
+    timeout(Duration::from_secs(5), begin_write(&pool))
+        .await
+        .expect("the lock is free")
+        .unwrap()
+        .rollback()
+        .await
+        .unwrap();
+    assert_eq!(
+        common::count(&pool, "profiles").await,
+        0,
+        "the order: nothing"
+    );
+    assert_eq!(common::count(&pool, "orders").await, 0);
+    // A dropped insert may or may not have landed; retrying leaves exactly one row.
+    for (name, email) in [("Bob", "bob@example.com"), pairs[0], pairs[1]] {
+        match insert_user(&pool, name, email).await {
+            Ok(_) | Err(database::DbError::DuplicateEmail { .. }) => {}
+            Err(other) => panic!("{other}"),
+        }
+    }
+    let emails: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT email) FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((common::count(&pool, "users").await, emails), (4, 4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_dropped_mid_query_leave_the_pool_serving() {
+    let (_dir, url) = fresh();
+    let pool = connect(&url, one_connection()).await.unwrap();
+    let ada = insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
+    for _ in 0..3 {
+        let mut reading = Box::pin(user_by_id(&pool, ada));
+        let _ = (&mut reading).now_or_never();
+        drop(reading);
+        let mut details = Box::pin(user_details(&pool, ada));
+        let _ = (&mut details).now_or_never();
+        drop(details);
+    }
+    let user = timeout(Duration::from_secs(5), user_by_id(&pool, ada))
+        .await
+        .expect("the one connection came back")
+        .unwrap();
+    assert_eq!(user.map(|u| u.name).as_deref(), Some("Ada"));
+    let sqlite = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let mut spending = Box::pin(checked::spending(&sqlite, ada));
+    let _ = (&mut spending).now_or_never();
+    drop(spending);
+    let spent = checked::spending(&sqlite, ada).await.unwrap().unwrap();
+    assert_eq!(spent.total_cents, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_dropped_half_way_can_simply_be_tried_again() {
+    let (_dir, url) = fresh();
+    let mut connecting = Box::pin(connect(&url, PoolConfig::default()));
+    let _ = (&mut connecting).now_or_never();
+    drop(connecting);
+    let mut opening = Box::pin(Connection::open(&url));
+    let _ = (&mut opening).now_or_never();
+    drop(opening);
+    let pool = connect(&url, PoolConfig::default()).await.unwrap();
+    insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
+    Connection::open(&url).await.unwrap();
+}
