@@ -129,7 +129,9 @@ pub async fn on_rayon<T: Send + 'static>(
 // ANCHOR_END: rayon
 
 // ANCHOR: batches
-/// `join_all` per batch of `size`: each batch waits for its slowest item.
+/// `join_all` per batch of `size`: each batch waits for its slowest item. A panic in an
+/// item's future is the caller's code failing: it propagates, and the items in flight are
+/// dropped on the way (none is silently skipped).
 ///
 /// # Cancel safety
 ///
@@ -152,7 +154,8 @@ where
 /// A sliding window: always `size` items in flight, the next starting as soon as any one
 /// ends. `buffer_unordered` refills at once; `buffered` would not, because finished items
 /// behind a slow first one keep their slots until they can be yielded in order. Input order
-/// is restored at the end from the indices.
+/// is restored at the end from the indices. A panic in an item propagates, as in
+/// [`in_fixed_batches`].
 ///
 /// # Cancel safety
 ///

@@ -198,7 +198,8 @@ pub enum RetryError<E> {
 }
 
 /// Runs `attempt` until it succeeds, fails in a way `retryable` rejects, runs out of tries
-/// or runs out of budget. Each try is cut off at the budget's end too.
+/// or runs out of budget. Each try is cut off at the budget's end too. A panic in
+/// `attempt` or `retryable` is a bug, not a failure to retry: it propagates.
 ///
 /// # Cancel safety
 ///
