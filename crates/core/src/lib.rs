@@ -7,6 +7,7 @@
 //! | `AsyncExitStack`                | [`ExitStack`], [`with_exit_stack`]     |
 //! | `@asynccontextmanager` timer    | [`Timer`], [`timed`]                   |
 //! | `KeyboardInterrupt` + cancel all | [`Shutdown`]                           |
+//! | `argparse` type checks          | [`cli`]: clap value parsers            |
 //!
 //! Rust has no async `Drop`: a release that must `await` has to be awaited by someone.
 //! [`scoped`] and [`with_exit_stack`] do that on every path (success, error, panic); when
