@@ -198,3 +198,52 @@ async fn edge_values_are_reported_as_they_are() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Spawns `name` with `args`, stdout and stderr piped, killed when dropped.
+fn spawn(name: &str, args: &[&str]) -> tokio::process::Child {
+    Command::new(binary(name).unwrap())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// The first line of `stream` that contains `needle`, within [`LIMIT`].
+async fn line_with(stream: impl tokio::io::AsyncRead + Unpin, needle: &str) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stream).lines();
+    let found = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no line containing {needle:?}");
+    };
+    tokio::time::timeout(LIMIT, found)
+        .await
+        .unwrap_or_else(|_| panic!("no line containing {needle:?} within {LIMIT:?}"))
+}
+
+#[tokio::test]
+async fn a_queue_run_of_hours_says_so_up_front() {
+    // A million-item queue fills in the 100 ms before the drain: hours of 20 ms items.
+    let mut queue = spawn("queue", &["--capacity", "1000000"]);
+    let line = line_with(queue.stderr.take().unwrap(), "take about").await;
+    assert!(line.contains("progress every 2 s"), "{line}");
+    queue.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_listen_address_may_name_its_host() {
+    let mut server = spawn("fixture-server", &["--addr", "localhost:0"]);
+    let url = line_with(server.stdout.take().unwrap(), "http://").await;
+    assert!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://[::1]:"),
+        "{url}"
+    );
+    server.kill().await.unwrap();
+}

@@ -316,6 +316,24 @@ impl Bench {
         }
     }
 
+    /// Items per part (per worker, per producer) of [`Bench::items`]. Fewer items than parts
+    /// is an error: each part would get none, the run would measure nothing, and its record
+    /// would say 0 per second and a ratio of NaN.
+    pub fn items_each(
+        &self,
+        (full, quick, most): (u64, u64, u64),
+        parts: usize,
+        part: &str,
+    ) -> anyhow::Result<u64> {
+        let items = self.items(full, quick, most)?;
+        let parts = parts.max(1) as u64;
+        anyhow::ensure!(
+            items >= parts,
+            "--items {items}: fewer than the {parts} {part}s, so nothing to measure"
+        );
+        Ok(items / parts)
+    }
+
     /// Runs per variant: `--runs`, else 5 (1 for the quick check).
     pub fn runs(&self) -> u32 {
         self.options

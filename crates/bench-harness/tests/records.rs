@@ -49,3 +49,22 @@ fn items_above_the_workload_bound_are_refused_before_any_work() {
     let bench = bench_harness::Bench::new("basics", "spawn", &options(None)).unwrap();
     assert_eq!(bench.items(100, 10, 2_000_000).unwrap(), 100);
 }
+
+#[test]
+fn fewer_items_than_workers_is_refused_instead_of_measuring_nothing() {
+    let options = bench_harness::Options {
+        items: Some(3),
+        no_python: true,
+        bench: true,
+        ..Default::default()
+    };
+    let bench = bench_harness::Bench::new("lock-counter", "lock", &options).unwrap();
+    assert_eq!(
+        bench
+            .items_each((100, 10, 1000), 8, "worker")
+            .unwrap_err()
+            .to_string(),
+        "--items 3: fewer than the 8 workers, so nothing to measure"
+    );
+    assert_eq!(bench.items_each((100, 10, 1000), 3, "worker").unwrap(), 1);
+}

@@ -72,8 +72,8 @@ pub async fn greet_with_join_all(names: &[String], pause: Duration) -> Vec<Strin
 /// # Cancel safety
 ///
 /// Dropping it does not stop the tasks: a dropped `JoinHandle` detaches its task, which
-/// runs to the end, and the greetings are lost. Python's tasks outlive their caller the
-/// same way. To have them stopped, keep them in a `JoinSet` (see
+/// runs to the end, and the greetings are lost. Python cancels the one task being
+/// awaited and leaves the others running. To have them all stopped, keep them in a `JoinSet` (see
 /// [`spawn_with_join_set`]) or an `AbortOnDropHandle`.
 pub async fn greet_in_tasks(names: &[String], pause: Duration) -> Result<Vec<String>, JoinError> {
     let handles: Vec<_> = names

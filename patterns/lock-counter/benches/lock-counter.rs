@@ -35,8 +35,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "lock", &args.options)?;
     let workers = usize::from(args.workers);
-    let per = bench.items(800_000, 800, 1_000_000_000)? / workers as u64;
-    anyhow::ensure!(per > 0, "fewer items than workers: nothing to measure");
+    let per = bench.items_each((800_000, 800, 1_000_000_000), workers, "worker")?;
     let n = per * workers as u64;
     let runs = bench.runs();
     for (runtime_name, runtime) in &bench_harness::runtimes()? {

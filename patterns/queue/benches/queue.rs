@@ -46,8 +46,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "queue", &args.options)?;
     let (producers, consumers) = (usize::from(args.producers), usize::from(args.consumers));
-    let per = bench.items(1_000_000, 4_000, 1_000_000_000)? / producers as u64;
-    anyhow::ensure!(per > 0, "fewer items than producers: nothing to measure");
+    let per = bench.items_each((1_000_000, 4_000, 1_000_000_000), producers, "producer")?;
     let n = per * producers as u64; // what is actually moved
     let config = RunConfig {
         producers,

@@ -31,8 +31,9 @@ async fn fetch(client: &Client, url: &str) -> reqwest::Result<usize> {
 /// # Cancel safety
 ///
 /// Dropping it drops `other_work` and the `JoinHandle`s, which detaches the tasks: their
-/// requests run to the end and the results are lost, as Python's tasks outlive the
-/// coroutine that created them. Keep tasks in a `JoinSet` to have them aborted instead.
+/// requests run to the end and the results are lost. Python cancels the one task being
+/// awaited and leaves the others running. Keep tasks in a `JoinSet` to have them all
+/// aborted instead.
 pub async fn fetch_in_background<W: Future>(
     client: &Client,
     urls: &[String],
