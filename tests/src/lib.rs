@@ -75,6 +75,20 @@ pub fn patterns() -> anyhow::Result<Vec<Pattern>> {
     Ok(patterns)
 }
 
+/// Every `.rs` file below `dir` (none if `dir` does not exist).
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// Every pattern binary, and the fixture server's.
 pub fn every_binary() -> Vec<String> {
     let mut names: Vec<String> = patterns()

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use workspace_tests::workspace_root;
+use workspace_tests::{rust_files, workspace_root};
 
 /// A public async fn: where it is, and whether its doc comment has the section.
 #[derive(Debug)]
@@ -15,19 +15,6 @@ struct AsyncFn {
     file: PathBuf,
     line: usize,
     documented: bool,
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            files.push(path);
-        }
-    }
-    files
 }
 
 fn public_async_fns(file: &Path) -> Vec<AsyncFn> {

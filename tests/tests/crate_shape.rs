@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde::Deserialize;
-use workspace_tests::{patterns, workspace_root};
+use workspace_tests::{patterns, rust_files, workspace_root};
 
 /// Pattern → the patterns it may depend on, because that reuse is its lesson.
 const LESSONS: &[(&str, &str)] = &[("web-scraper", "rate-limit")];
@@ -191,17 +191,4 @@ fn a_pattern_with_a_python_benchmark_has_its_cargo_bench() {
         );
     }
     assert!(missing.is_empty(), "no benches/<pattern>.rs: {missing:?}");
-}
-
-fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            files.push(path);
-        }
-    }
-    files
 }

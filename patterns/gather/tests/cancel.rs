@@ -70,9 +70,5 @@ async fn every_gather_dropped_mid_request_leaves_no_connection_open() {
                 .await,
         ),
     ];
-    let failures: Vec<String> = drops
-        .into_iter()
-        .filter_map(|(name, outcome)| outcome.err().map(|why| format!("{name}: {why}")))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    FixtureServer::assert_all_dropped_cleanly(drops);
 }

@@ -72,10 +72,6 @@ async fn every_limited_fetch_dropped_mid_request_closes_its_connections() {
                 .await,
         ),
     ];
-    let failures: Vec<String> = drops
-        .into_iter()
-        .filter_map(|(name, outcome)| outcome.err().map(|why| format!("{name}: {why}")))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    FixtureServer::assert_all_dropped_cleanly(drops);
     assert_eq!(limits.available(), 3, "every slot came back");
 }
