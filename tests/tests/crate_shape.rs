@@ -16,7 +16,7 @@ use serde::Deserialize;
 use workspace_tests::{patterns, rust_files, workspace_root};
 
 /// Pattern → the patterns it may depend on, because that reuse is its lesson.
-const LESSONS: &[(&str, &str)] = &[("web-scraper", "rate-limit")];
+const LESSONS: &[(&str, &str)] = &[("web-scraper", "rate-limit"), ("pitfalls", "blocking")];
 
 #[derive(Debug, Deserialize)]
 struct Metadata {

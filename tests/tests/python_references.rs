@@ -42,6 +42,60 @@ async fn every_python_reference_runs_against_the_fixture() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The mistakes a chapter shows uncaught: each `python/fails/*.py` names, on its first
+/// line (`# expect: <line>`), the error it must end with, and must fail with exactly that
+/// line on stderr (a warning's line may start with the file and line it points at).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_failing_python_script_fails_with_the_error_it_names() {
+    let Some(python) = require("the Python references", Python::find()) else {
+        return;
+    };
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for pattern in patterns().unwrap() {
+        let Ok(entries) = std::fs::read_dir(pattern.dir.join("python/fails")) else {
+            continue;
+        };
+        let mut scripts: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        scripts.sort();
+        for script in scripts
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        {
+            ran += 1;
+            let text = std::fs::read_to_string(script).unwrap();
+            let Some(expected) = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# expect: "))
+            else {
+                failures.push(format!("{}: no `# expect: ` first line", script.display()));
+                continue;
+            };
+            let mut command = Command::from(python.script(script));
+            command.kill_on_drop(true);
+            let output = tokio::time::timeout(LIMIT, command.output())
+                .await
+                .expect("a failing script ends")
+                .expect("python starts");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let said = stderr
+                .lines()
+                .any(|l| l == expected || l.ends_with(&format!(": {expected}")));
+            if output.status.success() || !said {
+                failures.push(format!(
+                    "{}: {} without the line {expected:?}: {}",
+                    script.display(),
+                    output.status,
+                    stderr.trim()
+                ));
+            }
+        }
+    }
+    assert!(ran >= 5, "found {ran} failing scripts");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// `python/*.py` of a pattern: the benchmarks (`bench_*.py`) or the others.
 fn scripts(dir: &std::path::Path, benchmarks: bool) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir.join("python")) else {
