@@ -42,6 +42,45 @@ async fn every_python_reference_runs_against_the_fixture() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A pattern's pytest suite (`python/test_*.py`, pytest-asyncio) passes against the same
+/// fixture server, with no test skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pytest_suite_passes_against_the_fixture() {
+    let Some(python) = require("the Python references", Python::find()) else {
+        return;
+    };
+    let server = FixtureServer::start().await.unwrap();
+    let mut suites = 0;
+    let mut failures = Vec::new();
+    for pattern in patterns().unwrap() {
+        let dir = pattern.dir.join("python");
+        let has_tests = std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("test_") && name.ends_with(".py")
+            })
+        });
+        if !has_tests {
+            continue;
+        }
+        suites += 1;
+        let mut command = Command::new(python.exe());
+        command
+            .args(["-m", "pytest", "-q", "-rs"])
+            .arg(&dir)
+            .env("FIXTURE_URL", server.base_url())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .kill_on_drop(true);
+        match run(command).await {
+            Ok(stdout) if stdout.contains(" passed") && !stdout.contains("skipped") => {}
+            Ok(stdout) => failures.push(format!("{}: {stdout}", dir.display())),
+            Err(why) => failures.push(format!("{}: {why}", dir.display())),
+        }
+    }
+    assert!(suites >= 1, "found {suites} pytest suites");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The mistakes a chapter shows uncaught: each `python/fails/*.py` names, on its first
 /// line (`# expect: <line>`), the error it must end with, and must fail with exactly that
 /// line on stderr (a warning's line may start with the file and line it points at).
@@ -106,7 +145,7 @@ fn scripts(dir: &std::path::Path, benchmarks: bool) -> Vec<std::path::PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
         .filter(|p| {
             let name = p.file_name().unwrap_or_default().to_string_lossy();
-            name.starts_with("bench_") == benchmarks
+            name.starts_with("bench_") == benchmarks && !name.starts_with("test_")
         })
         .collect();
     scripts.sort();
@@ -122,9 +161,11 @@ async fn run(mut command: Command) -> Result<String, String> {
     if output.status.success() {
         Ok(stdout)
     } else {
+        // pytest reports its failures on stdout, a script's traceback is on stderr
         Err(format!(
-            "{}: {}",
+            "{}: {}\n{}",
             output.status,
+            stdout.trim(),
             String::from_utf8_lossy(&output.stderr).trim()
         ))
     }

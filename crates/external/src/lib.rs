@@ -52,6 +52,8 @@ pub const PYTHON_MODULES: &[&str] = &[
     "aiosqlite",
     "asyncpg",
     "websockets",
+    "pytest",
+    "pytest_asyncio",
 ];
 
 /// A Python interpreter that has the reference scripts' packages.
