@@ -84,3 +84,29 @@ pub fn reason(error: &(dyn Error + 'static)) -> String {
         _ => text,
     }
 }
+
+/// The text of a panic's payload, as `catch_unwind` or `JoinError::into_panic` hands it
+/// over: `panic!("literal")` gives a `&str`, `panic!("{x}")` a `String`; a payload of
+/// another type (`std::panic::panic_any`) has no text to show.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::panic_message;
+
+    #[test]
+    fn a_panic_message_is_read_from_either_payload_and_never_invented() {
+        let literal = std::panic::catch_unwind(|| panic!("literal")).unwrap_err();
+        let formatted = std::panic::catch_unwind(|| panic!("{}", 42)).unwrap_err();
+        let other = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
+        assert_eq!(panic_message(literal.as_ref()), "literal");
+        assert_eq!(panic_message(formatted.as_ref()), "42");
+        assert_eq!(panic_message(other.as_ref()), "a panic without a message");
+    }
+}

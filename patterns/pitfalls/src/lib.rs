@@ -25,6 +25,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::task::AtomicWaker;
+use patterns_core::error::panic_message;
 use tokio::runtime::Runtime;
 use tokio::task::JoinError;
 use tokio_metrics::TaskMonitor;
@@ -53,15 +54,6 @@ pub fn expect_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     PANIC_EXPECTED.with(|e| e.set(expected_before));
     outcome.map_err(|payload| panic_message(payload.as_ref()))
-}
-
-/// The text of a panic's payload (`panic!` gives a `&str` or a `String`).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a payload that is not text".to_owned())
 }
 // ANCHOR_END: expect_panic
 

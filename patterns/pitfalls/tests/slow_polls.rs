@@ -44,7 +44,7 @@ async fn a_task_that_panics_reaches_its_join_handle_and_its_last_poll_goes_unmea
     }));
     let error = task.await.unwrap_err();
     assert!(error.is_panic());
-    let message = pitfalls::panic_message(error.into_panic().as_ref());
+    let message = patterns_core::error::panic_message(error.into_panic().as_ref());
     assert_eq!(message, "the user's task failed");
     // tokio-metrics records a poll when it returns; this one unwound instead.
     assert_eq!(detector.report(), vec![]);

@@ -414,7 +414,9 @@ where
             match outcome {
                 Ok(Ok(())) => report.processed += 1,
                 Ok(Err(failure)) => report.failed.push(failure),
-                Err(panic) => report.panicked.push(panic_message(panic.as_ref())),
+                Err(panic) => report
+                    .panicked
+                    .push(patterns_core::error::panic_message(panic.as_ref())),
             }
         }
         consumer.done();
@@ -422,15 +424,6 @@ where
     report
 }
 // ANCHOR_END: consume
-
-/// The text of a panic's payload (`panic!("...")` gives a `&str` or a `String`).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
-}
 
 /// The shape of a run: how many producers and consumers, how big the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

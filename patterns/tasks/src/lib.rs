@@ -74,12 +74,7 @@ impl From<JoinError> for TaskFailure {
             return Self::Cancelled;
         }
         let payload = error.into_panic();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(no message)".to_owned());
-        Self::Panicked(message)
+        Self::Panicked(patterns_core::error::panic_message(payload.as_ref()))
     }
 }
 // ANCHOR_END: task_failure

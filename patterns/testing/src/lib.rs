@@ -25,6 +25,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable as _};
 use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, SinkExt, StreamExt};
+use patterns_core::error::panic_message;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
@@ -241,7 +242,7 @@ impl<O: Origin> UserCache<O> {
             let result = AssertUnwindSafe(inner.fetch_with_retries(id))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|panic| Err(LookupError::Panicked(panic_text(&*panic))));
+                .unwrap_or_else(|panic| Err(LookupError::Panicked(panic_message(&*panic))));
             inner.store(id, &result);
             result
         });
@@ -322,14 +323,6 @@ impl<O> std::fmt::Debug for UserCache<O> {
             .field("policy", &self.inner.policy)
             .finish_non_exhaustive()
     }
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without text".to_owned())
 }
 
 /// The longest request line the server reads; a longer one is refused.
