@@ -77,17 +77,9 @@ async fn every_url_flag_refuses_what_is_not_a_web_url_and_says_why_once() {
 
 #[tokio::test]
 async fn a_url_nobody_answers_is_a_failure_with_its_reason() {
-    // A port bound but never listened on: a connection there is refused, and because the
-    // socket stays bound (without SO_REUSEADDR) no server started by another test can take
-    // the port meanwhile, as one once did when this test let it go.
-    let closed = tokio::net::TcpSocket::new_v4().unwrap();
-    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let address = closed.local_addr().unwrap();
-    assert!(
-        tokio::net::TcpListener::bind(address).await.is_err(),
-        "another server could take {address}"
-    );
-    let url = format!("http://{address}/");
+    // Held for the whole test: a freed port was once taken by another test's server.
+    let refusing = fixture_server::RefusingPort::bind().unwrap();
+    let url = refusing.url();
     let mut takers = Vec::new();
     for (name, flags) in binaries_and_flags().await {
         if flags.iter().any(|f| f.name == "--url") {

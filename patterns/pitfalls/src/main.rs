@@ -11,7 +11,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::time::Duration;
 
 use blocking::{Ticker, busy_for};
@@ -166,8 +166,7 @@ fn polled_after_completion() {
     let again = expect_panic(|| future.as_mut().poll(&mut cx));
     // ANCHOR_END: resumed
     println!(
-        "polled after Ready({}): panicked: {}",
-        if first == Poll::Ready(42) { "42" } else { "?" },
+        "polled after {first:?}: panicked: {}",
         first_line(again.err())
     );
     // ANCHOR: fused

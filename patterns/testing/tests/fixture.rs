@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use fixture_server::{Blackhole, FixtureServer};
+use fixture_server::{Blackhole, FixtureServer, RefusingPort};
 use futures::future::join_all;
 use testing::{Client, HttpOrigin, LookupError, Policy, Reply, UserCache, serve};
 use tokio_util::sync::CancellationToken;
@@ -44,9 +44,8 @@ async fn an_unknown_user_is_not_found_and_asked_for_once() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_then_reported() {
-    let closed = tokio::net::TcpSocket::new_v4().unwrap(); // bound, never listening
-    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let base = format!("http://{}/", closed.local_addr().unwrap());
+    let refusing = RefusingPort::bind().unwrap();
+    let base = refusing.url();
     let policy = Policy {
         first_backoff: Duration::from_millis(1),
         ..Policy::default()

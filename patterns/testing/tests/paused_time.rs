@@ -123,7 +123,8 @@ async fn with_real_io_a_deadline_fires_in_virtual_time() {
 async fn a_blocking_task_holds_the_virtual_clock_still() {
     let started = Instant::now();
     let blocking = tokio::task::spawn_blocking(|| {
-        std::thread::sleep(Duration::from_millis(20)); // real time, on another thread
+        // blocking work: millions of steps on another thread, while the runtime is idle
+        (0..20_000_000_u64).fold(0, |sum, n| std::hint::black_box(sum ^ n))
     });
     let outcome = tokio::time::timeout(Duration::from_secs(10), blocking).await;
     assert!(
