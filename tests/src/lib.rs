@@ -1,6 +1,7 @@
 //! What the workspace tests know about the catalogue: its patterns, read from
 //! `patterns/*/Cargo.toml`, and where cargo put their binaries.
 
+pub mod chapters;
 pub mod docs;
 
 use std::path::{Path, PathBuf};

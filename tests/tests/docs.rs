@@ -1,9 +1,10 @@
 //! The book builds from what exists: includes name real files and anchors, code is never
-//! pasted, and every pattern has its chapter, its SUMMARY entry, its asyncio → tokio rows
+//! pasted, every pattern has its chapter (whose expansion is its README), its SUMMARY entry, its asyncio → tokio rows
 //! and its line in the README.
 
 use std::fs;
 
+use workspace_tests::chapters::readme;
 use workspace_tests::docs::check_includes;
 use workspace_tests::{patterns, workspace_root};
 
@@ -33,10 +34,9 @@ fn every_pattern_has_a_chapter_a_summary_entry_mapping_rows_and_a_readme_line() 
         let chapter = root.join(format!("docs/src/patterns/{name}.md"));
         let text = fs::read_to_string(&chapter)
             .unwrap_or_else(|_| panic!("{name}: no chapter at {}", chapter.display()));
-        let dir = pattern.dir.file_name().unwrap().to_string_lossy();
         assert!(
-            text.contains(&format!("patterns/{dir}/README.md")),
-            "{name}: chapter skips its README"
+            text.starts_with(&format!("# {name}")),
+            "{name}: the chapter's title does not name the pattern"
         );
         assert!(
             summary.contains(&format!("(patterns/{name}.md)")),
@@ -51,6 +51,41 @@ fn every_pattern_has_a_chapter_a_summary_entry_mapping_rows_and_a_readme_line() 
             "{name}: not in the README's table"
         );
     }
+}
+
+#[test]
+fn every_readme_is_its_chapter_expanded_and_fresh() {
+    let root = workspace_root();
+    let mut stale = Vec::new();
+    for pattern in patterns().unwrap() {
+        let expected = readme(&root, &pattern.name).unwrap();
+        let path = pattern.dir.join("README.md");
+        if fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale, rewrite with `cargo run -p workspace-tests --bin readmes`: {stale:?}"
+    );
+}
+
+#[test]
+fn a_readme_reads_well_as_a_plain_file() {
+    let root = workspace_root();
+    let text = readme(&root, "gather").unwrap();
+    assert!(!text.contains("{{#include"), "an include left unexpanded");
+    // The chapter's include of its Python, expanded.
+    assert!(text.contains("async def"), "no Python in the README");
+    // Links from the book's folder, rewritten to work from the pattern's.
+    assert!(
+        text.contains("(../rate-limit/README.md)"),
+        "a chapter link not rewritten"
+    );
+    assert!(
+        text.contains("(../../docs/src/figures/gather.svg)"),
+        "a figure's path not rewritten"
+    );
 }
 
 #[test]

@@ -1,0 +1,205 @@
+//! Each pattern's `README.md` is its chapter, `docs/src/patterns/<name>.md`, made readable as
+//! a plain file: every `{{#include}}` expanded the way mdBook expands it, and every relative
+//! link rewritten to work from the pattern's folder (a chapter's link to another chapter
+//! becomes a link to that pattern's README). The chapter is the one source; the README is
+//! written from it by `cargo run -p workspace-tests --bin readmes`, and `tests/docs.rs`
+//! fails when one is stale.
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+/// mdBook's own limit on nested includes.
+const MAX_DEPTH: usize = 10;
+
+/// The README of the pattern `name`, as it should be on disk.
+pub fn readme(root: &Path, name: &str) -> anyhow::Result<String> {
+    let chapter = root.join("docs/src/patterns").join(format!("{name}.md"));
+    let text = std::fs::read_to_string(&chapter)
+        .with_context(|| format!("cannot read {}", chapter.display()))?;
+    let expanded = expand(&chapter, &text, 0)?;
+    let from = root.join("patterns").join(name);
+    let body = rewrite_links(root, chapter.parent().unwrap(), &from, &expanded)
+        .with_context(|| format!("in {}", chapter.display()))?;
+    Ok(format!(
+        "<!-- Generated from docs/src/patterns/{name}.md by `cargo run -p workspace-tests \
+         --bin readmes`: edit that file, not this one. -->\n\n{body}"
+    ))
+}
+
+/// `text` (the contents of `file`) with its includes replaced by what they name.
+fn expand(file: &Path, text: &str, depth: usize) -> anyhow::Result<String> {
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{#include ") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{{#include ".len()..];
+        let end = after
+            .find("}}")
+            .with_context(|| format!("{}: unclosed include", file.display()))?;
+        let directive = after[..end].trim();
+        let (path, anchor) = directive.split_once(':').unwrap_or((directive, ""));
+        let target = base.join(path.trim());
+        let content = std::fs::read_to_string(&target)
+            .with_context(|| format!("{}: no file {}", file.display(), target.display()))?;
+        if anchor.is_empty() {
+            let content = content.strip_suffix('\n').unwrap_or(&content);
+            if target.extension().is_some_and(|e| e == "md") && depth < MAX_DEPTH {
+                out.push_str(&expand(&target, content, depth + 1)?);
+            } else {
+                out.push_str(content);
+            }
+        } else {
+            out.push_str(
+                &anchored(&content, anchor)
+                    .with_context(|| format!("{}: {}", file.display(), target.display()))?,
+            );
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The lines between `ANCHOR: name` and `ANCHOR_END: name`, without any anchor lines, as
+/// mdBook includes them (indentation kept).
+pub fn anchored(content: &str, name: &str) -> anyhow::Result<String> {
+    let is_mark = |line: &str, mark: &str| {
+        line.split_once(mark)
+            .is_some_and(|(_, rest)| rest.trim() == name)
+    };
+    let mut lines = Vec::new();
+    let mut inside = false;
+    let mut found = false;
+    for line in content.lines() {
+        if is_mark(line, "ANCHOR_END: ") {
+            inside = false;
+        } else if is_mark(line, "ANCHOR: ") {
+            inside = true;
+            found = true;
+        } else if inside && !line.contains("ANCHOR: ") && !line.contains("ANCHOR_END: ") {
+            lines.push(line);
+        }
+    }
+    if !found {
+        bail!("no anchor named {name:?}");
+    }
+    Ok(lines.join("\n"))
+}
+
+/// `markdown`, written for a page in `page_dir`, with its relative links and image sources
+/// made to work from `from`. Code blocks are left as they are.
+fn rewrite_links(
+    root: &Path,
+    page_dir: &Path,
+    from: &Path,
+    markdown: &str,
+) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(markdown.len());
+    let mut in_code = false;
+    for line in markdown.split_inclusive('\n') {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        if in_code {
+            out.push_str(line);
+        } else {
+            out.push_str(&rewrite_line(root, page_dir, from, line)?);
+        }
+    }
+    Ok(out)
+}
+
+fn rewrite_line(root: &Path, page_dir: &Path, from: &Path, line: &str) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    loop {
+        // A markdown link target `](...)` or an HTML `href="..."`/`src="..."`.
+        let next = ["](", "href=\"", "src=\""]
+            .iter()
+            .filter_map(|open| rest.find(open).map(|at| (at, *open)))
+            .min();
+        let Some((at, open)) = next else { break };
+        let start = at + open.len();
+        out.push_str(&rest[..start]);
+        let close = if open == "](" { ')' } else { '"' };
+        let end = rest[start..]
+            .find(close)
+            .with_context(|| format!("unclosed link in {line:?}"))?;
+        out.push_str(&relink(root, page_dir, from, &rest[start..start + end])?);
+        rest = &rest[start + end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// One link target, seen from `from` instead of `page_dir`.
+fn relink(root: &Path, page_dir: &Path, from: &Path, target: &str) -> anyhow::Result<String> {
+    if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+        return Ok(target.to_owned());
+    }
+    let (path, fragment) = match target.split_once('#') {
+        Some((path, fragment)) => (path, format!("#{fragment}")),
+        None => (target, String::new()),
+    };
+    let resolved = page_dir
+        .join(path)
+        .canonicalize()
+        .with_context(|| format!("broken link {target:?}"))?;
+    let root = root.canonicalize()?;
+    // A chapter of a pattern is read, outside the book, as that pattern's README.
+    let chapters = root.join("docs/src/patterns");
+    let resolved = match resolved.strip_prefix(&chapters) {
+        Ok(chapter) if chapter.extension().is_some_and(|e| e == "md") => {
+            let name = chapter.with_extension("");
+            root.join("patterns").join(name).join("README.md")
+        }
+        _ => resolved,
+    };
+    let relative = relative_path(&from.canonicalize()?, &resolved);
+    Ok(format!("{}{fragment}", relative.display()))
+}
+
+/// The path from the directory `from` to `to`, both absolute.
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<Component<'_>> = from.components().collect();
+    let to: Vec<Component<'_>> = to.components().collect();
+    let shared = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut path = PathBuf::new();
+    for _ in shared..from.len() {
+        path.push("..");
+    }
+    for part in &to[shared..] {
+        path.push(part);
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchored_lines_lose_their_marks_and_keep_their_indent() {
+        let text = "fn f() {\n    // ANCHOR: body\n    let a = 1;\n    // ANCHOR: inner\n\n        \
+                    a + 1\n    // ANCHOR_END: inner\n    // ANCHOR_END: body\n}\n";
+        assert_eq!(
+            anchored(text, "body").unwrap(),
+            "    let a = 1;\n\n        a + 1"
+        );
+        assert_eq!(anchored(text, "inner").unwrap(), "\n        a + 1");
+        assert!(anchored(text, "gone").is_err());
+    }
+
+    #[test]
+    fn relative_paths_climb_and_descend() {
+        let path = relative_path(Path::new("/w/patterns/queue"), Path::new("/w/docs/a.md"));
+        assert_eq!(path, Path::new("../../docs/a.md"));
+        let path = relative_path(
+            Path::new("/w/patterns/queue"),
+            Path::new("/w/patterns/queue/src/lib.rs"),
+        );
+        assert_eq!(path, Path::new("src/lib.rs"));
+    }
+}
