@@ -35,15 +35,21 @@ venv:
 python pattern script=pattern:
     .venv/bin/python patterns/{{pattern}}/python/{{script}}.py
 
-# Build the book into docs/book (installs mdBook the first time).
+mdbook_version := `sed -n 's/^pub const VERSION: &str = "\(.*\)";/\1/p' crates/external/src/mdbook.rs`
+
+# Build the book into docs/book (installs the pinned mdBook the first time).
 book:
-    command -v mdbook >/dev/null || cargo install mdbook --locked
+    mdbook --version | grep -qx "mdbook v{{mdbook_version}}" || cargo install --locked mdbook --version {{mdbook_version}}
     mdbook build docs
 
 # Serve the book with live reload.
 book-serve:
-    command -v mdbook >/dev/null || cargo install mdbook --locked
+    mdbook --version | grep -qx "mdbook v{{mdbook_version}}" || cargo install --locked mdbook --version {{mdbook_version}}
     mdbook serve docs
+
+# Rewrite every pattern's README.md from its chapter in docs/src/patterns/.
+readmes:
+    cargo run -p workspace-tests --bin readmes
 
 # A pattern's benchmark, Rust and Python in one run: `just bench queue -- --items 10000`.
 bench pattern *args:

@@ -2,6 +2,7 @@
 //! a plain `cargo test` skips with a visible message; with `CI=true` the test fails.
 
 pub mod chromium;
+pub mod mdbook;
 pub mod postgres;
 
 use std::io::Write;

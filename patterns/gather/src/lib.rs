@@ -116,8 +116,8 @@ pub async fn fetch_json<T: serde::de::DeserializeOwned>(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the request in flight: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read, and the results so far are lost.
+/// Dropping it drops the request in flight: reqwest closes a connection whose response is not
+/// complete, so nothing stays open or half-read, and the results so far are lost.
 pub async fn fetch_sequential(client: &Client, urls: &[String]) -> Vec<Result<usize, FetchError>> {
     let mut results = Vec::with_capacity(urls.len());
     for url in urls {
@@ -132,8 +132,9 @@ pub async fn fetch_sequential(client: &Client, urls: &[String]) -> Vec<Result<us
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every request at once, as cancelling `gather` cancels its children: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// Dropping it drops every request at once, as cancelling `gather` cancels its children:
+/// reqwest closes a connection whose response is not complete, so nothing stays open or
+/// half-read.
 pub async fn fetch_join_all(client: &Client, urls: &[String]) -> Vec<Result<usize, FetchError>> {
     join_all(urls.iter().map(|url| fetch(client, url))).await
 }
@@ -162,8 +163,9 @@ pub async fn fetch_try_join_all(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the `JoinSet`, which aborts the tasks and with them their requests: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// Dropping it drops the `JoinSet`, which aborts the tasks and with them their requests:
+/// reqwest closes a connection whose response is not complete, so nothing stays open or
+/// half-read.
 pub async fn fetch_join_set(
     client: &Client,
     urls: &[String],
@@ -201,8 +203,8 @@ pub enum Order {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the `limit` requests in flight, and no other starts: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// Dropping it drops the `limit` requests in flight, and no other starts: reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read.
 pub async fn fetch_bounded(
     client: &Client,
     urls: &[String],

@@ -222,8 +222,9 @@ pub async fn user_and_first_posts(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the try in flight, or the wait before the next: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read; no later try is sent. A dropped POST may still have reached the server, as any request cut short may.
+/// Dropping it drops the try in flight, or the wait before the next: reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read; no later try
+/// is sent. A dropped POST may still have reached the server, as any request cut short may.
 pub async fn send_with_retry(
     client: &Client,
     request: Request,

@@ -45,7 +45,8 @@ async def items(session, base_url, per_page, requests):
     page = 1
     while page is not None:
         requests.append(page)  # counted, to show the laziness
-        async with session.get(f"{base_url}/items", params={"page": page, "per_page": per_page}) as response:
+        query = {"page": page, "per_page": per_page}
+        async with session.get(f"{base_url}/items", params=query) as response:
             response.raise_for_status()
             body = await response.json()
         for item in body["items"]:

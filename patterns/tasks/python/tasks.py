@@ -55,8 +55,11 @@ async def stubborn(session, url):
 # ANCHOR: shutdown
 async def run_workers(session, url, checkpoint_url, run_for, grace):
     report = []
-    workers = [asyncio.create_task(fetch_until_cancelled(f"worker {i}", session, url, checkpoint_url, report))
-               for i in range(3)]
+    workers = [
+        asyncio.create_task(
+            fetch_until_cancelled(f"worker {i}", session, url, checkpoint_url, report))
+        for i in range(3)
+    ]
     straggler = asyncio.create_task(stubborn(session, url))
     await asyncio.sleep(run_for)
     everyone = workers + [straggler]

@@ -29,7 +29,8 @@ async def steps_under_one_deadline(session, base, budget):
         except TimeoutError:
             verdict = "timed out"
         left = max(0.0, deadline - loop.time())
-        print(f"2. one deadline, step {step} ({delay} ms): {verdict}, {left * 1000:.0f} ms of the budget left")
+        print(f"2. one deadline, step {step} ({delay} ms): {verdict}, "
+              f"{left * 1000:.0f} ms of the budget left")
 # ANCHOR_END: deadline
 
 

@@ -1,0 +1,269 @@
+//! The book read as its readers read it: built with the pinned mdBook, every page opened in
+//! headless Chromium at a desktop and a small-laptop width. A page fails when a code block
+//! or table is wider than its column (it would scroll sideways or be cut off), an include
+//! is left unresolved, rustdoc link syntax shows as text, a Python/Rust pair is unlabelled,
+//! or a link inside the book leads nowhere. Every pattern must be reachable from the
+//! introduction by links alone. Screenshots of a few pages are saved under
+//! `target/tmp/book/`. Skips visibly without mdBook or Chromium; fails under `CI=true`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use external_tools::chromium::ChromeDriver;
+use external_tools::{mdbook, require, workspace_root};
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde::Deserialize;
+
+/// A desktop screen and a small laptop's.
+const WIDTHS: [(u32, u32); 2] = [(1920, 1080), (1024, 768)];
+
+/// Pages photographed at the desktop width.
+const SCREENSHOTS: [&str; 4] = [
+    "introduction.html",
+    "asyncio-to-tokio.html",
+    "patterns/gather.html",
+    "foundations/core.html",
+];
+
+/// What `INSPECT` reports of one page.
+#[derive(Debug, Deserialize)]
+struct Inspection {
+    problems: Vec<String>,
+    links: Vec<String>,
+    pairs: usize,
+    wide_pairs: usize,
+}
+
+/// Runs in the page once catalogue.js has laid it out.
+const INSPECT: &str = r##"
+const main = document.querySelector("#mdbook-content main");
+const problems = [];
+const name = (el) => el.tagName.toLowerCase() + ' "' +
+    (el.innerText || "").trim().split("\n")[0].slice(0, 70) + '"';
+const page = document.documentElement.clientWidth;
+for (const el of main.querySelectorAll("pre > code, .table-wrapper, table, img")) {
+    if (el.scrollWidth > el.clientWidth + 1) {
+        problems.push(`wider than its column by ${el.scrollWidth - el.clientWidth} px: ${name(el)}`);
+    }
+    const box = el.getBoundingClientRect();
+    if (box.right > page + 1 || box.left < -1) {
+        problems.push(`past the edge of the page: ${name(el)}`);
+    }
+}
+if (main.innerText.includes("{{#")) {
+    problems.push("an unresolved mdBook directive");
+}
+const literal = /\[`[^`\]]+`\]|\]\((?:self|crate|super)\b/;
+for (const line of main.innerText.split("\n")) {
+    if (literal.test(line)) {
+        problems.push(`rustdoc link syntax shown as text: "${line.trim().slice(0, 90)}"`);
+    }
+}
+for (const code of main.querySelectorAll(":not(pre) > code")) {
+    const before = code.previousSibling, after = code.nextSibling;
+    if (before && after && /\[$/.test(before.textContent) && /^\]/.test(after.textContent)) {
+        problems.push(`rustdoc link syntax shown as text: [${code.textContent}]`);
+    }
+}
+const pairs = main.querySelectorAll(".side-by-side");
+for (const pair of pairs) {
+    const sides = Array.from(pair.children).map((side) => [
+        (side.querySelector("p") || { innerText: "" }).innerText.trim().split(" ")[0],
+        side.querySelector("pre code") ? side.querySelector("pre code").className : "none",
+    ]);
+    const labelled = sides.length === 2 &&
+        sides[0][0] === "Python" && sides[0][1].includes("language-python") &&
+        sides[1][0] === "Rust" && sides[1][1].includes("language-rust");
+    if (!labelled) {
+        problems.push(`a pair not labelled Python then Rust: ${JSON.stringify(sides)}`);
+    }
+}
+const links = Array.from(main.querySelectorAll("a[href]")).map((a) => a.href)
+    .filter((href) => href.startsWith("file://"));
+return { problems, links, pairs: pairs.length,
+         wide_pairs: main.querySelectorAll(".side-by-side.wide").length };
+"##;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_its_column_and_every_link_resolves() {
+    let Some(mdbook) = require("mdBook (the book test)", mdbook::find()) else {
+        return;
+    };
+    let Some(driver) = require("headless Chromium (the book test)", ChromeDriver::start()) else {
+        return;
+    };
+    let book = tempfile::tempdir().unwrap();
+    build(&mdbook, book.path());
+    let pages = pages(book.path());
+    assert!(pages.len() >= 20, "only {} pages built", pages.len());
+
+    let browser = ClientBuilder::new(HttpConnector::new())
+        .capabilities(driver.headless_capabilities())
+        .connect(&driver.url())
+        .await
+        .expect("a WebDriver session");
+    let mut problems = Vec::new();
+    let mut links = BTreeMap::new();
+    let (mut pairs, mut wide_pairs) = (0, 0);
+    for (width, height) in WIDTHS {
+        browser.set_window_size(width, height).await.unwrap();
+        for page in &pages {
+            let seen = inspect(&browser, page).await;
+            let at = format!("{} at {width} px", page_name(book.path(), page));
+            problems.extend(seen.problems.iter().map(|p| format!("{at}: {p}")));
+            if width == WIDTHS[0].0 {
+                pairs += seen.pairs;
+                wide_pairs += seen.wide_pairs;
+                links.insert(page.clone(), seen.links);
+                let name = page_name(book.path(), page);
+                if SCREENSHOTS.contains(&name.as_str()) {
+                    screenshot(&browser, &name).await;
+                }
+            }
+        }
+    }
+    browser.close().await.unwrap();
+
+    problems.extend(broken_links(&links));
+    problems.extend(unreachable_patterns(book.path(), &links));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    eprintln!(
+        "{wide_pairs} of {pairs} Python/Rust pairs side by side at {} px",
+        WIDTHS[0].0
+    );
+    assert!(pairs >= 30, "only {pairs} Python/Rust pairs in the book");
+    assert!(
+        wide_pairs * 2 >= pairs,
+        "only {wide_pairs} of {pairs} pairs side by side on a desktop screen"
+    );
+}
+
+/// Builds the book into `out`, failing on any warning or error mdBook prints.
+fn build(mdbook: &Path, out: &Path) {
+    let output = Command::new(mdbook)
+        .arg("build")
+        .arg(workspace_root().join("docs"))
+        .arg("--dest-dir")
+        .arg(out)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "mdbook build failed:\n{log}");
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .collect();
+    assert!(
+        complaints.is_empty(),
+        "mdbook complained:\n{}",
+        complaints.join("\n")
+    );
+}
+
+/// The book's pages: every HTML file but mdBook's own (404, print, the table of contents).
+fn pages(book: &Path) -> Vec<PathBuf> {
+    let mut pages = Vec::new();
+    let mut dirs = vec![book.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.ends_with("code") {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "html")
+                && !["404.html", "print.html", "toc.html"]
+                    .iter()
+                    .any(|own| path.ends_with(own))
+            {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+fn page_name(book: &Path, page: &Path) -> String {
+    page.strip_prefix(book).unwrap().display().to_string()
+}
+
+async fn inspect(browser: &Client, page: &Path) -> Inspection {
+    browser
+        .goto(&format!("file://{}", page.display()))
+        .await
+        .unwrap();
+    // catalogue.js marks the page once it has rendered doc links and laid out the pairs.
+    browser
+        .wait()
+        .for_element(fantoccini::Locator::Css("html[data-catalogue=ready]"))
+        .await
+        .unwrap_or_else(|e| panic!("{}: catalogue.js never finished: {e}", page.display()));
+    let value = browser.execute(INSPECT, vec![]).await.unwrap();
+    serde_json::from_value(value).unwrap()
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name.replace('/', "-").replace(".html", ".png"));
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// Links to a file that does not exist, or to an anchor its page does not have.
+fn broken_links(links: &BTreeMap<PathBuf, Vec<String>>) -> Vec<String> {
+    let mut broken = Vec::new();
+    for (page, hrefs) in links {
+        for href in hrefs {
+            let (file, fragment) = split(href);
+            let text = std::fs::read_to_string(&file);
+            let ok = match (&text, fragment) {
+                (Err(_), _) => file.is_dir() || file.is_file(),
+                (Ok(_), None) => true,
+                (Ok(html), Some(id)) => html.contains(&format!("id=\"{id}\"")),
+            };
+            if !ok {
+                broken.push(format!("{}: broken link {href}", page.display()));
+            }
+        }
+    }
+    broken
+}
+
+/// Patterns a reader cannot reach from the introduction by following links in pages.
+fn unreachable_patterns(book: &Path, links: &BTreeMap<PathBuf, Vec<String>>) -> Vec<String> {
+    let start = book.join("introduction.html");
+    let mut seen = BTreeSet::from([start.clone()]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(page) = queue.pop_front() {
+        for href in links.get(&page).into_iter().flatten() {
+            let (file, _) = split(href);
+            if links.contains_key(&file) && seen.insert(file.clone()) {
+                queue.push_back(file);
+            }
+        }
+    }
+    links
+        .keys()
+        .filter(|page| page.starts_with(book.join("patterns")) && !seen.contains(*page))
+        .map(|page| format!("{}: not reachable from the introduction", page.display()))
+        .collect()
+}
+
+/// A `file://` URL as a path and its fragment.
+fn split(href: &str) -> (PathBuf, Option<&str>) {
+    let href = href.trim_start_matches("file://");
+    let (path, fragment) = match href.split_once('#') {
+        Some((path, fragment)) => (path, Some(fragment).filter(|f| !f.is_empty())),
+        None => (href, None),
+    };
+    (PathBuf::from(path.replace("%20", " ")), fragment)
+}
