@@ -89,6 +89,27 @@ fn a_readme_reads_well_as_a_plain_file() {
 }
 
 #[test]
+fn python_commands_run_the_virtual_environments_python() {
+    let root = workspace_root();
+    let mut pages: Vec<_> = walk(&root.join("docs/src"));
+    pages.push(root.join("README.md"));
+    let mut wrong = Vec::new();
+    for page in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+        let text = fs::read_to_string(page).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let command = line.trim_start();
+            // A bare `python` has none of the packages: ModuleNotFoundError: aiohttp.
+            if (command.starts_with("python ") || command.starts_with("python3 "))
+                && !command.contains("-m venv")
+            {
+                wrong.push(format!("{}:{}: {command}", page.display(), number + 1));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "use .venv/bin/python:\n{}", wrong.join("\n"));
+}
+
+#[test]
 fn the_checker_catches_missing_files_anchors_line_numbers_and_pasted_code() {
     let dir = std::env::temp_dir().join(format!("docs-check-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
