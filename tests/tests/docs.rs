@@ -94,7 +94,10 @@ fn python_commands_run_the_virtual_environments_python() {
     let mut pages: Vec<_> = walk(&root.join("docs/src"));
     pages.push(root.join("README.md"));
     let mut wrong = Vec::new();
-    for page in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+    for page in pages
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
         let text = fs::read_to_string(page).unwrap();
         for (number, line) in text.lines().enumerate() {
             let command = line.trim_start();
@@ -106,7 +109,11 @@ fn python_commands_run_the_virtual_environments_python() {
             }
         }
     }
-    assert!(wrong.is_empty(), "use .venv/bin/python:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "use .venv/bin/python:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
