@@ -114,3 +114,29 @@ async fn a_sliding_window_refills_at_once_where_batches_wait_for_their_slowest()
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn buffered_holds_finished_items_behind_a_slow_first_one_like_batches() {
+    use futures::StreamExt as _;
+    // The same items as above: `buffered` keeps input order, so the three quick items
+    // behind the slow first one keep their slots until it is done.
+    let durations = vec![1000, 100, 100, 100, 100, 100, 100, 1000];
+    let (in_flight, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let started = Instant::now();
+    let results: Vec<u64> = futures::stream::iter(durations.clone())
+        .map(gauged(&in_flight, &peak))
+        .buffered(4)
+        .collect()
+        .await;
+    assert_eq!(results, durations, "input order");
+    assert_eq!(
+        started.elapsed().as_millis(),
+        2000,
+        "as slow as fixed batches, not the window's 1,200 ms"
+    );
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        4,
+        "never more than 4 in flight"
+    );
+}
