@@ -110,6 +110,7 @@ pub async fn scoped<R, T, E>(
 where
     R: AsyncResource,
 {
+    // ANCHOR: scoped_body
     let mut guard = Guarded::new(resource);
     // catch_unwind lets the release run before a panic continues upwards.
     let outcome = AssertUnwindSafe(body(&mut guard)).catch_unwind().await;
@@ -126,9 +127,11 @@ where
         (Ok(Err(body)), Ok(())) => Err(ScopeError::Body(body)),
         (Ok(Err(body)), Err(release)) => Err(ScopeError::BodyAndRelease { body, release }),
     }
+    // ANCHOR_END: scoped_body
 }
 // ANCHOR_END: scoped
 
+// ANCHOR: guarded
 /// Owns a resource until it is released with [`Guarded::release`]. Dereferences to the
 /// resource. Dropping it unreleased spawns the release on the runtime (see the
 /// [module docs](self)), so a forgotten or cancelled release is loud, never silent.
@@ -157,6 +160,7 @@ impl<R: AsyncResource> Guarded<R> {
         }
     }
 }
+// ANCHOR_END: guarded
 
 impl<R: AsyncResource> Deref for Guarded<R> {
     type Target = R;
@@ -184,6 +188,7 @@ impl<R: AsyncResource + fmt::Debug> fmt::Debug for Guarded<R> {
     }
 }
 
+// ANCHOR: guarded_drop
 impl<R: AsyncResource> Drop for Guarded<R> {
     fn drop(&mut self) {
         if let Some(resource) = self.resource.take() {
@@ -191,6 +196,7 @@ impl<R: AsyncResource> Drop for Guarded<R> {
         }
     }
 }
+// ANCHOR_END: guarded_drop
 
 /// Runs a release in a task of its own and waits for it, so that dropping the waiting
 /// future cannot interrupt the release half-way. A panic in the release becomes an error.

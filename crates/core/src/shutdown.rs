@@ -71,12 +71,14 @@ pub fn ctrl_c() -> std::io::Result<impl Future<Output = std::io::Result<()>> + S
 // ANCHOR: shutdown
 /// A shutdown signal plus the tasks that must end before the program does.
 /// Cloning is cheap; clones share the same signal and tasks.
+// ANCHOR: shutdown_struct
 #[derive(Debug, Clone, Default)]
 pub struct Shutdown {
     token: CancellationToken,
     tracker: TaskTracker,
     abort_handles: Arc<Mutex<Vec<AbortHandle>>>,
 }
+// ANCHOR_END: shutdown_struct
 
 impl Shutdown {
     /// A signal not yet triggered, with no tasks.
@@ -136,6 +138,7 @@ impl Shutdown {
         handle
     }
 
+    // ANCHOR: shutdown_method
     /// Triggers shutdown, waits up to `grace` for the tasks to finish, aborts those still
     /// running, and waits until they are gone.
     ///
@@ -166,6 +169,7 @@ impl Shutdown {
             elapsed: started.elapsed(),
         }
     }
+    // ANCHOR_END: shutdown_method
 
     /// Aborts every tracked task still running; returns how many. Synchronous, so the
     /// std mutex guard can never be held across an await.

@@ -31,6 +31,7 @@ class AsyncConnection:
             raise ValueError(f"{base_url!r}: plain http://host:port only")
         self.host, self.port = parts.hostname, parts.port or 80
 
+    # ANCHOR: enter_exit
     async def __aenter__(self):
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         print(f"   connected to {self.host}:{self.port}")
@@ -40,6 +41,7 @@ class AsyncConnection:
         self.writer.close()
         await self.writer.wait_closed()
         print(f"   disconnected from {self.host}:{self.port}")
+    # ANCHOR_END: enter_exit
 
     async def fetch(self, path: str) -> str:
         request = f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n"
