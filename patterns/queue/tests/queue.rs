@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use queue::{RunConfig, RunReport, StopSignal, consume, run, work_queue};
+use queue::{RunConfig, RunReport, StopSignal, TryPutError, consume, run, work_queue};
 use tokio::time::{Instant, sleep, timeout};
 
 /// Items are their own ids: producer p makes p * per + i.
@@ -223,3 +223,22 @@ async fn a_process_that_panics_costs_that_item_only_and_is_counted() {
     assert_eq!(report.consumed.processed, 80);
     assert!(report.nothing_lost());
 }
+
+// ANCHOR: put_nowait
+#[test]
+fn try_put_is_put_nowait_and_a_full_queue_gives_the_item_back() {
+    let (producer, consumer, _progress) = work_queue::<&str>(2);
+    producer.try_put("a").unwrap();
+    producer.try_put("b").unwrap();
+    // Python raises QueueFull and the caller still holds the item; here it comes back.
+    match producer.try_put("c") {
+        Err(TryPutError::Full(back)) => assert_eq!(back, "c"),
+        other => panic!("expected Full(\"c\"), got {other:?}"),
+    }
+    drop(consumer);
+    match producer.try_put("d") {
+        Err(TryPutError::NoConsumers(back)) => assert_eq!(back, "d"),
+        other => panic!("expected NoConsumers(\"d\"), got {other:?}"),
+    }
+}
+// ANCHOR_END: put_nowait

@@ -53,7 +53,23 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         values.push(value); // the body of `async for value in range:`
     }
     // ANCHOR_END: async_for
-    println!("3. impl Stream by hand, consumed with while let: {values:?}");
+    // ANCHOR: pinned
+    // `unfold` and `stream!` build streams that are not `Unpin`, and `next()` needs `Unpin`:
+    // pin the stream first (on the stack with `pin!`, or on the heap with `Box::pin`).
+    let mut generated = std::pin::pin!(range_macro(0, n, delay));
+    let mut same = Vec::new();
+    while let Some(value) = generated.next().await {
+        same.push(value);
+    }
+    // ANCHOR_END: pinned
+    println!(
+        "3. impl Stream by hand, consumed with while let: {values:?}; stream!, pinned first: {}",
+        if same == values {
+            "the same"
+        } else {
+            "different"
+        }
+    );
 
     let server = FixtureServer::start().await?;
     let client = reqwest::Client::new();
