@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 /// mdBook's own limit on nested includes.
-const MAX_DEPTH: usize = 10;
+pub const MAX_DEPTH: usize = 10;
 
 /// The README of the pattern `name`, as it should be on disk.
 pub fn readme(root: &Path, name: &str) -> anyhow::Result<String> {
@@ -63,27 +63,27 @@ fn expand(file: &Path, text: &str, depth: usize) -> anyhow::Result<String> {
 }
 
 /// The lines between `ANCHOR: name` and `ANCHOR_END: name`, without any anchor lines, as
-/// mdBook includes them (indentation kept).
+/// mdBook includes them (indentation kept). An error unless both marks are there.
 pub fn anchored(content: &str, name: &str) -> anyhow::Result<String> {
     let is_mark = |line: &str, mark: &str| {
         line.split_once(mark)
             .is_some_and(|(_, rest)| rest.trim() == name)
     };
     let mut lines = Vec::new();
-    let mut inside = false;
-    let mut found = false;
+    let (mut inside, mut started, mut ended) = (false, false, false);
     for line in content.lines() {
         if is_mark(line, "ANCHOR_END: ") {
             inside = false;
+            ended = true;
         } else if is_mark(line, "ANCHOR: ") {
             inside = true;
-            found = true;
+            started = true;
         } else if inside && !line.contains("ANCHOR: ") && !line.contains("ANCHOR_END: ") {
             lines.push(line);
         }
     }
-    if !found {
-        bail!("no anchor named {name:?}");
+    if !(started && ended) {
+        bail!("no ANCHOR/ANCHOR_END pair named {name:?}");
     }
     Ok(lines.join("\n"))
 }
@@ -190,6 +190,10 @@ mod tests {
         );
         assert_eq!(anchored(text, "inner").unwrap(), "\n        a + 1");
         assert!(anchored(text, "gone").is_err());
+        assert!(
+            anchored("// ANCHOR: open\nx\n", "open").is_err(),
+            "an anchor never closed"
+        );
     }
 
     #[test]

@@ -4,8 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// mdBook's own limit on nested includes.
-const MAX_DEPTH: usize = 10;
+use crate::chapters::{MAX_DEPTH, anchored};
 
 /// Problems found in `markdown` and everything it includes, as readable lines.
 pub fn check_includes(markdown: &Path) -> Vec<String> {
@@ -61,16 +60,7 @@ fn includes(text: &str) -> Vec<&str> {
 }
 
 fn has_anchor(file: &Path, name: &str) -> bool {
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return false;
-    };
-    let marks = |mark: &str| {
-        text.lines().any(|line| {
-            line.split_once(mark)
-                .is_some_and(|(_, rest)| rest.trim() == name)
-        })
-    };
-    marks("ANCHOR: ") && marks("ANCHOR_END: ")
+    std::fs::read_to_string(file).is_ok_and(|text| anchored(&text, name).is_ok())
 }
 
 /// Rust and Python code blocks may only hold includes: code is pulled, never pasted.

@@ -85,16 +85,10 @@ impl Drop for ChromeDriver {
 }
 
 fn find(names: &[&str]) -> Result<PathBuf, String> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in names {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    Err(format!(
-        "none of {names:?} on PATH (Debian: apt-get install chromium chromium-driver)"
-    ))
+    names
+        .iter()
+        .find_map(|name| crate::on_path(name))
+        .ok_or_else(|| {
+            format!("none of {names:?} on PATH (Debian: apt-get install chromium chromium-driver)")
+        })
 }

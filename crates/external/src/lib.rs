@@ -57,6 +57,14 @@ pub const PYTHON_MODULES: &[&str] = &[
     "pytest_asyncio",
 ];
 
+/// The file `name` in the first directory of `PATH` that has it.
+pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
 /// A Python interpreter that has the reference scripts' packages.
 #[derive(Debug, Clone)]
 pub struct Python {

@@ -9,15 +9,12 @@ pub const VERSION: &str = "0.5.4";
 
 /// The pinned `mdbook` on `PATH` or in `~/.cargo/bin`, or what is missing.
 pub fn find() -> Result<PathBuf, String> {
-    let mut candidates: Vec<PathBuf> =
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|dir| dir.join("mdbook"))
-            .collect();
-    if let Some(home) = std::env::var_os("HOME") {
-        candidates.push(PathBuf::from(home).join(".cargo/bin/mdbook"));
-    }
     let install = format!("cargo install --locked mdbook --version {VERSION}");
-    let Some(mdbook) = candidates.into_iter().find(|c| c.is_file()) else {
+    // `cargo install` puts it in ~/.cargo/bin, which a CI shell may not have on PATH.
+    let installed = std::env::var_os("HOME")
+        .map(|home| PathBuf::from(home).join(".cargo/bin/mdbook"))
+        .filter(|path| path.is_file());
+    let Some(mdbook) = crate::on_path("mdbook").or(installed) else {
         return Err(format!("no mdbook on PATH or in ~/.cargo/bin ({install})"));
     };
     let output = Command::new(&mdbook)

@@ -136,19 +136,14 @@ async def cancellation():
         verdict = "money lost: True" if accounts.total() != 200 else "nothing lost: True"
         print(f"{variant} transfer cut short: {verdict} (balances {accounts.balances})")
 
-    accounts = Accounts()
-    try:
-        await asyncio.wait_for(accounts.transfer_naive(0, 1, 50), 0.01)
-    except TimeoutError:
-        pass
-    report("naive", accounts)
-
-    accounts = Accounts()
-    try:
-        await asyncio.wait_for(accounts.transfer_guarded(0, 1, 50), 0.01)
-    except TimeoutError:
-        pass
-    report("guarded", accounts)
+    for variant, transfer in (("naive", Accounts.transfer_naive),
+                              ("guarded", Accounts.transfer_guarded)):
+        accounts = Accounts()
+        try:
+            await asyncio.wait_for(transfer(accounts, 0, 1, 50), 0.01)
+        except TimeoutError:
+            pass
+        report(variant, accounts)
 
     # ANCHOR: shield
     accounts = Accounts()
