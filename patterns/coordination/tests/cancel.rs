@@ -1,0 +1,103 @@
+//! Each public async fn dropped mid-await, proving what its `# Cancel safety` section says.
+
+use std::future::pending;
+use std::time::Duration;
+
+use coordination::{Event, Failure, PriorityQueue, TaskGroup, until_first_failure};
+use futures::FutureExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::{sleep, timeout};
+
+const SOON: Duration = Duration::from_millis(10);
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_wait_takes_no_wake_up_from_the_other_waiters() {
+    let event = Event::new();
+    let staying = tokio::spawn({
+        let event = event.clone();
+        async move { event.wait().await }
+    });
+    assert!(timeout(SOON, event.wait()).await.is_err(), "not set yet");
+    event.set();
+    timeout(SOON, staying).await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_get_leaves_every_item_in_the_queue() {
+    let queue = PriorityQueue::unbounded();
+    assert!(
+        timeout(SOON, queue.get()).await.is_err(),
+        "empty: get waits"
+    );
+    queue.try_put(7).unwrap();
+    assert_eq!(queue.try_get(), Some(7), "the dropped get took nothing");
+
+    // The hard case: the item arrives while a get waits, so its permit is handed to that
+    // get, which is dropped before it runs again. The semaphore takes the permit back.
+    let mut get = Box::pin(queue.get());
+    assert!((&mut get).now_or_never().is_none(), "waiting");
+    queue.try_put(8).unwrap();
+    drop(get);
+    assert_eq!(
+        queue.try_get(),
+        Some(8),
+        "the woken, dropped get took nothing"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_put_puts_nothing_and_leaks_no_place() {
+    let queue = PriorityQueue::bounded(1);
+    queue.try_put(1).unwrap();
+    assert!(
+        timeout(SOON, queue.put(2)).await.is_err(),
+        "full: put waits"
+    );
+    assert_eq!(queue.len(), 1, "the dropped put did not put its item");
+    assert_eq!(queue.get().await, Some(1));
+    // The one place is free again: neither the dropped put nor the get kept it.
+    queue.try_put(3).unwrap();
+    assert!(queue.try_put(4).is_err(), "still one place, not two");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_join_aborts_every_task_and_none_outlives_it() {
+    // Each task holds a sender; when all are dropped, every task's future is gone.
+    let (alive, mut all_gone) = mpsc::channel::<()>(1);
+    let mut group: TaskGroup<(), ()> = TaskGroup::new();
+    for _ in 0..3 {
+        let alive = alive.clone();
+        group.spawn(async move {
+            let _alive = alive;
+            pending().await
+        });
+    }
+    drop(alive);
+    assert!(
+        timeout(SOON, group.join()).await.is_err(),
+        "the tasks never end"
+    );
+    let gone = timeout(Duration::from_secs(60), all_gone.recv()).await;
+    assert_eq!(gone, Ok(None), "every task was dropped");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_until_first_failure_loses_no_value_and_can_be_called_again() {
+    let mut tasks = JoinSet::new();
+    for (secs, outcome) in [(1, Ok(1)), (2, Ok(2)), (3, Err("three"))] {
+        tasks.spawn(async move {
+            sleep(Duration::from_secs(secs)).await;
+            outcome
+        });
+    }
+    let mut done = Vec::new();
+    let first = timeout(
+        Duration::from_millis(1_500),
+        until_first_failure(&mut tasks, &mut done),
+    );
+    assert!(first.await.is_err(), "dropped at 1.5 s");
+    assert_eq!(done, [1], "the value taken before the drop is kept");
+    let failure = until_first_failure(&mut tasks, &mut done).await;
+    assert_eq!((done, failure), (vec![1, 2], Some(Failure::Error("three"))));
+}
