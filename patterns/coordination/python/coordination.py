@@ -164,6 +164,7 @@ async def sleep_zero_demo() -> None:
         await asyncio.sleep(0)  # let the other tasks run
     print(f"sleep(0): the ticker ran {ticks} times between 100 slices of work")
     ticking.cancel()
+    await asyncio.gather(ticking, return_exceptions=True)  # gone before the next demo
 # ANCHOR_END: sleep_zero
 
 
