@@ -137,13 +137,19 @@ pub(crate) fn free_port() -> Result<u16, String> {
 /// Sends SIGINT, what Ctrl-C sends, to process `pid` (with the system's `kill`), for tests
 /// of how a program stops.
 pub fn interrupt(pid: u32) -> Result<(), String> {
+    signal(pid, "INT")
+}
+
+/// Sends the signal `name` (`INT`, `TERM`, `KILL`...) to process `pid` with the system's
+/// `kill`.
+pub fn signal(pid: u32, name: &str) -> Result<(), String> {
     let status = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args([&format!("-{name}"), &pid.to_string()])
         .status()
         .map_err(|e| format!("cannot run kill: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("kill -INT {pid}: {status}"))
+        Err(format!("kill -{name} {pid}: {status}"))
     }
 }

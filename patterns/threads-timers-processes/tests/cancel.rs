@@ -1,0 +1,67 @@
+//! Each public async fn dropped mid-await, proving what its `# Cancel safety` section says.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{PidPipe, exited};
+use futures::StreamExt;
+use patterns_core::DropCounter;
+use threads_timers_processes::{Deadlines, lines, output_within, request_id, with_request_id};
+use tokio::time::{Instant, timeout};
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_next_expired_loses_no_key() {
+    let started = Instant::now();
+    let mut deadlines = Deadlines::new();
+    deadlines.set("a", Duration::from_secs(1));
+    deadlines.set("b", Duration::from_secs(2));
+    let early = timeout(Duration::from_millis(500), deadlines.next_expired()).await;
+    assert!(early.is_err(), "nothing due at 0.5 s");
+    assert_eq!(deadlines.next_expired().await, Some("a"));
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    assert_eq!(deadlines.next_expired().await, Some("b"));
+    assert_eq!(deadlines.next_expired().await, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_with_request_id_drops_its_future_and_the_id() {
+    let dropped = DropCounter::new();
+    let guard = dropped.guard();
+    let scoped = with_request_id(9, async move {
+        let _guard = guard;
+        assert_eq!(request_id(), Some(9));
+        std::future::pending::<()>().await
+    });
+    assert!(timeout(Duration::from_secs(1), scoped).await.is_err());
+    assert_eq!(dropped.dropped(), 1);
+    assert_eq!(request_id(), None);
+}
+
+#[tokio::test]
+async fn a_dropped_output_within_kills_its_child() {
+    let pipe = PidPipe::new();
+    let run = output_within(pipe.command("sleep 3600"), Duration::from_secs(3600));
+    let pid = tokio::select! {
+        pid = pipe.pid() => pid,
+        ended = run => panic!("sleep 3600 ended: {ended:?}"),
+    };
+    // The select! dropped `run` when the pid came: the child must die with it.
+    assert!(
+        exited(pid).await,
+        "child {pid} still running after its future was dropped"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_lines_stream_kills_its_child() {
+    let pipe = PidPipe::new();
+    let mut stream = Box::pin(lines(pipe.command("sh -c 'echo one; exec sleep 3600'")).unwrap());
+    let pid = pipe.pid().await;
+    assert_eq!(stream.next().await.unwrap().unwrap(), "one");
+    drop(stream);
+    assert!(
+        exited(pid).await,
+        "child {pid} still running after its stream was dropped"
+    );
+}
