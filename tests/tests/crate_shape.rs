@@ -142,7 +142,7 @@ fn a_pattern_library_names_no_fixture_no_other_pattern_and_no_cli_type() {
             for word in forbidden {
                 for (number, line) in text.lines().enumerate() {
                     let code = line.split("//").next().unwrap_or_default();
-                    if code.contains(&word) {
+                    if names_path(code, &word) {
                         wrong.push(format!("{}:{}: {word}", file.display(), number + 1));
                     }
                 }
@@ -191,4 +191,22 @@ fn a_pattern_with_a_python_benchmark_has_its_cargo_bench() {
         );
     }
     assert!(missing.is_empty(), "no benches/<pattern>.rs: {missing:?}");
+}
+
+/// Whether `code` contains `word` as the start of a path: `queue::x` or `use queue`, but
+/// not `delay_queue::Key`, whose identifier only ends the same way.
+fn names_path(code: &str, word: &str) -> bool {
+    code.match_indices(word).any(|(at, _)| {
+        !code[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+#[test]
+fn a_path_is_named_only_from_the_start_of_an_identifier() {
+    assert!(names_path("let q = queue::Producer::new();", "queue::"));
+    assert!(names_path("use queue;", "use queue"));
+    assert!(!names_path("slot: delay_queue::Key,", "queue::"));
 }

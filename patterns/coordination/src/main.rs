@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 /// Run Event, Condition, Barrier, Notify, futures, ordered queues, TaskGroup, task ids and
 /// semaphores once each, printing what each one guarantees.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Tasks that wait on the event, the condition and the barrier.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=10_000))]

@@ -23,7 +23,7 @@ use tokio::time::sleep;
 
 /// Timers, threads, subprocesses, SIGTERM and task-local context.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// A command to run as a child process, with its arguments, split on spaces.
     #[arg(long, default_value = "echo hello from a child process")]
