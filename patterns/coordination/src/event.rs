@@ -20,25 +20,12 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Sets the flag and wakes every task waiting for it.
     pub fn set(&self) {
         self.state.send_modify(|state| {
             state.set = true;
             state.sets += 1;
         });
-    }
-
-    /// Clears the flag: later waiters wait for the next [`set`](Self::set).
-    pub fn clear(&self) {
-        self.state.send_modify(|state| state.set = false);
-    }
-
-    pub fn is_set(&self) -> bool {
-        self.state.borrow().set
     }
 
     /// Waits until the flag is set, or was set since this call began.
@@ -58,3 +45,18 @@ impl Event {
     }
 }
 // ANCHOR_END: event
+
+impl Event {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Clears the flag: later waiters wait for the next [`set`](Self::set).
+    pub fn clear(&self) {
+        self.state.send_modify(|state| state.set = false);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.state.borrow().set
+    }
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::Stream;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio_stream::wrappers::LinesStream;
 
 /// Why a child's output is missing.
@@ -40,20 +40,7 @@ pub enum ProcessError {
 /// Not cancel safe, by design: dropping the future kills the child (`kill_on_drop`), and
 /// its output so far is lost. The child never outlives the caller's interest in it.
 pub async fn output_within(mut command: Command, limit: Duration) -> Result<Output, ProcessError> {
-    let program = command
-        .as_std()
-        .get_program()
-        .to_string_lossy()
-        .into_owned();
-    command
-        .kill_on_drop(true)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = command.spawn().map_err(|reason| ProcessError::Spawn {
-        program: program.clone(),
-        reason,
-    })?;
+    let (program, child) = spawn(command.stderr(Stdio::piped()))?;
     // On timeout, the `wait_with_output` future is dropped, and the child with it: killed.
     let output = tokio::time::timeout(limit, child.wait_with_output())
         .await
@@ -86,6 +73,20 @@ pub async fn output_within(mut command: Command, limit: Duration) -> Result<Outp
 pub fn lines(
     mut command: Command,
 ) -> Result<impl Stream<Item = std::io::Result<String>>, ProcessError> {
+    let (_, mut child) = spawn(&mut command)?;
+    let stdout = child.stdout.take().expect("spawn pipes stdout");
+    let lines = LinesStream::new(BufReader::new(stdout).lines());
+    // The child rides along with the stream, so both are dropped together.
+    Ok(futures::StreamExt::map(lines, move |line| {
+        let _owner = &child;
+        line
+    }))
+}
+// ANCHOR_END: lines
+
+/// Starts `command` with stdout piped, no stdin, and killed when its `Child` is dropped;
+/// returns the program's name for errors.
+fn spawn(command: &mut Command) -> Result<(String, Child), ProcessError> {
     let program = command
         .as_std()
         .get_program()
@@ -95,15 +96,8 @@ pub fn lines(
         .kill_on_drop(true)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
-    let mut child = command
-        .spawn()
-        .map_err(|reason| ProcessError::Spawn { program, reason })?;
-    let stdout = child.stdout.take().expect("stdout was piped above");
-    let lines = LinesStream::new(BufReader::new(stdout).lines());
-    // The child rides along with the stream, so both are dropped together.
-    Ok(futures::StreamExt::map(lines, move |line| {
-        let _owner = &child;
-        line
-    }))
+    match command.spawn() {
+        Ok(child) => Ok((program, child)),
+        Err(reason) => Err(ProcessError::Spawn { program, reason }),
+    }
 }
-// ANCHOR_END: lines
