@@ -43,22 +43,16 @@ fn run(args: Args) -> anyhow::Result<()> {
         Ok(())
     };
     for (runtime_name, runtime) in &bench_harness::runtimes()? {
-        let mut durations = measure(
-            runtime,
-            runs,
-            || through(Arc::new(PriorityQueue::bounded(CAPACITY)), per),
-            check,
-        )?;
-        let record = Record::from_runs("priority", "PriorityQueue", n, &mut durations);
-        bench.record(record.on(runtime_name))?;
-        let mut durations = measure(
-            runtime,
-            runs,
-            || through(Arc::new(LifoQueue::bounded(CAPACITY)), per),
-            check,
-        )?;
-        let record = Record::from_runs("priority", "LifoQueue", n, &mut durations);
-        bench.record(record.on(runtime_name))?;
+        let priority = || through(Arc::new(PriorityQueue::bounded(CAPACITY)), per);
+        let lifo = || through(Arc::new(LifoQueue::bounded(CAPACITY)), per);
+        let timings = [
+            ("PriorityQueue", measure(runtime, runs, priority, check)?),
+            ("LifoQueue", measure(runtime, runs, lifo, check)?),
+        ];
+        for (variant, mut durations) in timings {
+            let record = Record::from_runs("priority", variant, n, &mut durations);
+            bench.record(record.on(runtime_name))?;
+        }
     }
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_priority.py");
     bench.python_records(&script, n, &[], &PythonLoop::BOTH)?;

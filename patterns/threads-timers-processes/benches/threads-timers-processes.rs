@@ -30,12 +30,20 @@ fn run(options: Options) -> anyhow::Result<()> {
         Ok(())
     };
     for (runtime_name, runtime) in &bench_harness::runtimes()? {
-        let mut durations = measure(runtime, runs, || task_per_timer(n), check)?;
-        let record = Record::from_runs("timers", "call_later-task-per-timer", n, &mut durations);
-        bench.record(record.on(runtime_name))?;
-        let mut durations = measure(runtime, runs, || one_delay_queue(n), check)?;
-        let record = Record::from_runs("timers", "DelayQueue", n, &mut durations);
-        bench.record(record.on(runtime_name))?;
+        let timings = [
+            (
+                "call_later-task-per-timer",
+                measure(runtime, runs, || task_per_timer(n), check)?,
+            ),
+            (
+                "DelayQueue",
+                measure(runtime, runs, || one_delay_queue(n), check)?,
+            ),
+        ];
+        for (variant, mut durations) in timings {
+            let record = Record::from_runs("timers", variant, n, &mut durations);
+            bench.record(record.on(runtime_name))?;
+        }
     }
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_timers.py");
     bench.python_records(&script, n, &[], &PythonLoop::BOTH)?;
