@@ -23,14 +23,38 @@ async def fetch(session: aiohttp.ClientSession, url: str) -> int:
 # ANCHOR_END: fetch
 
 
+# ANCHOR: user_and_posts
+async def fetch_json(session: aiohttp.ClientSession, url: str):
+    async with session.get(url) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def user_and_posts(session, base, user_id):
+    return await asyncio.gather(
+        fetch_json(session, f"{base}/users/{user_id}"),
+        fetch_json(session, f"{base}/posts?user_id={user_id}"),
+    )
+# ANCHOR_END: user_and_posts
+
+
+# ANCHOR: sequential
 async def sequential(session, urls):
     return [await fetch(session, url) for url in urls]
+# ANCHOR_END: sequential
 
 
 # ANCHOR: gather
-async def gather_all(session, urls, return_exceptions=False):
-    return await asyncio.gather(*(fetch(session, u) for u in urls), return_exceptions=return_exceptions)
+async def gather_outcomes(session, urls):
+    return await asyncio.gather(*(fetch(session, u) for u in urls), return_exceptions=True)
 # ANCHOR_END: gather
+
+
+# ANCHOR: gather_all
+async def gather_all(session, urls):
+    # The first exception is raised here; the other fetches keep running.
+    return await asyncio.gather(*(fetch(session, u) for u in urls))
+# ANCHOR_END: gather_all
 
 
 # ANCHOR: as_completed
@@ -66,6 +90,9 @@ async def main(args):
     urls = [f"{base}/delay/{longest - (longest // 2) * i // n}" for i in range(n)]
     timeout = aiohttp.ClientTimeout(total=args.timeout_secs)
     async with aiohttp.ClientSession(timeout=timeout) as session:
+        user, posts = await user_and_posts(session, base, 1)
+        print(f"0. gather of two: {user['name']} and {len(posts)} of their posts")
+
         started = time.perf_counter()
         results = await sequential(session, urls)
         print(f"1. sequential: {len(results)} of {n} collected, 0 failed in {time.perf_counter() - started:.2f} s")
@@ -90,7 +117,7 @@ async def main(args):
             print(f"5. gather raised in {time.perf_counter() - started:.2f} s: {error.status} {error.message}")
 
         mixed = urls + [f"{base}/status/404", "http://127.0.0.1:1/refused"]
-        line, failed = report(mixed, await gather_all(session, mixed, return_exceptions=True))
+        line, failed = report(mixed, await gather_outcomes(session, mixed))
         print(f"6. gather(return_exceptions=True), every outcome kept: {line}")
         for url, error in failed:
             print(f"   failed: {url}: {type(error).__name__}: {error}")

@@ -49,7 +49,6 @@ pub async fn fetch(client: &Client, url: &str) -> Result<usize, FetchError> {
 }
 // ANCHOR_END: fetch
 
-// ANCHOR: try_join
 /// A user of the JSON API: only the fields this code reads (serde skips the others).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct User {
@@ -68,6 +67,7 @@ pub struct Post {
     pub title: String,
 }
 
+// ANCHOR: try_join
 /// A user and their posts: two requests of different types at once. For a fixed set,
 /// `tokio::try_join!` returns a tuple, and the first error drops the other request.
 ///
@@ -84,6 +84,7 @@ pub async fn user_and_posts(
     let posts = fetch_json(client, format!("{base_url}/posts?user_id={user_id}"));
     tokio::try_join!(user, posts)
 }
+// ANCHOR_END: try_join
 
 /// GETs `url` and decodes its JSON body into `T`.
 ///
@@ -109,7 +110,6 @@ pub async fn fetch_json<T: serde::de::DeserializeOwned>(
         error: error.without_url(),
     })
 }
-// ANCHOR_END: try_join
 
 // ANCHOR: sequential
 /// One after another: the baseline the concurrent versions are measured against.

@@ -8,7 +8,31 @@ import asyncio
 import time
 
 
-# ANCHOR: tutorial
+# ANCHOR: queue_api
+async def one_item():
+    queue = asyncio.Queue(maxsize=4)
+    await queue.put("job")  # waits while the queue is full
+    item = await queue.get()  # waits while it is empty
+    queue.task_done()  # this item is finished
+    await queue.join()  # waits until every item put is finished
+    return item
+# ANCHOR_END: queue_api
+
+
+# ANCHOR: put_nowait
+def put_nowait_on_a_full_queue():
+    queue = asyncio.Queue(maxsize=2)
+    queue.put_nowait("a")
+    queue.put_nowait("b")
+    item = "c"
+    try:
+        queue.put_nowait(item)
+    except asyncio.QueueFull:
+        return item  # not queued: the caller still holds it
+# ANCHOR_END: put_nowait
+
+
+# ANCHOR: producer
 async def producer(queue, p, items, stop):
     put = 0
     for i in range(items):
@@ -17,8 +41,10 @@ async def producer(queue, p, items, stop):
         await queue.put((p, i))
         put += 1
     return put
+# ANCHOR_END: producer
 
 
+# ANCHOR: consumer
 async def consumer(queue, work, fail_every, aborted, tally):
     while True:
         item = await queue.get()
@@ -35,9 +61,10 @@ async def consumer(queue, work, fail_every, aborted, tally):
                 tally["processed"] += 1
         finally:
             queue.task_done()
-# ANCHOR_END: tutorial
+# ANCHOR_END: consumer
 
 
+# ANCHOR: run
 async def run(args, items, stop_after=None, abort=False):
     queue = asyncio.Queue(maxsize=args.capacity)
     stop, aborted = asyncio.Event(), asyncio.Event()
@@ -58,9 +85,12 @@ async def run(args, items, stop_after=None, abort=False):
         await queue.put(None)  # one sentinel per consumer
     await asyncio.gather(*consumers)
     return produced, tally, joined_after
+# ANCHOR_END: run
 
 
 async def main(args):
+    print(f"0. one item through put, get, task_done and join: {await one_item()}; "
+          f"put_nowait on a full queue raised QueueFull, {put_nowait_on_a_full_queue()!r} still in hand")
     produced, tally, joined_after = await run(args, args.items)
     print(f"1. join returned after {joined_after:.2f} s: produced {produced}, "
           f"processed {tally['processed']}, failed {len(tally['failed'])}")

@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use futures::FutureExt;
 use tokio::sync::Notify;
 
-// ANCHOR: queue
 /// Counts what was put and what was finished, so [`Progress::join`] knows when all is done.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -43,6 +42,7 @@ impl Progress {
         self.finished.load(Ordering::Acquire)
     }
 
+    // ANCHOR: join
     /// `queue.join()`: waits until every item put so far has been finished.
     ///
     /// # Cancel safety
@@ -58,6 +58,7 @@ impl Progress {
             notified.await;
         }
     }
+    // ANCHOR_END: join
 
     /// Takes back the count of an item that was not queued after all.
     fn unput(&self) {
@@ -145,6 +146,7 @@ impl<T> Producer<T> {
     /// keep the item, race [`Producer::try_put`] instead. (flume's own `send_async` can hand
     /// the item over after its future was last polled, which would leave the counts
     /// unknowable: that is why `put` waits on a [`Notify`] of its own.)
+    // ANCHOR: put
     pub async fn put(&self, mut item: T) -> Result<(), NoConsumers<T>> {
         match self.try_put(item) {
             Ok(()) => return Ok(()),
@@ -179,6 +181,7 @@ impl<T> Producer<T> {
             }
         })
     }
+    // ANCHOR_END: put
 }
 
 /// The receiving side. Clone one per consumer.
@@ -219,6 +222,7 @@ impl<T> Consumer<T> {
     ///
     /// Cancel safe: an item is taken only when this returns it. Dropped while waiting, it
     /// takes nothing, and the item goes to the next `get`.
+    // ANCHOR: get
     pub async fn get(&self) -> Option<T> {
         let item = self.receiver.recv_async().await.ok()?;
         // Room for one more: wake a waiting producer, if any (see `Room`).
@@ -232,6 +236,7 @@ impl<T> Consumer<T> {
     pub fn done(&self) {
         self.progress.finish_one();
     }
+    // ANCHOR_END: get
 
     /// Items waiting in the queue now (never more than its capacity).
     pub fn len(&self) -> usize {
@@ -244,6 +249,7 @@ impl<T> Consumer<T> {
     }
 }
 
+// ANCHOR: work_queue
 /// A bounded queue of `capacity` items: `asyncio.Queue(maxsize=capacity)`.
 pub fn work_queue<T>(capacity: usize) -> (Producer<T>, Consumer<T>, Arc<Progress>) {
     let (sender, receiver) = flume::bounded(capacity);
@@ -264,15 +270,15 @@ pub fn work_queue<T>(capacity: usize) -> (Producer<T>, Consumer<T>, Arc<Progress
         progress,
     )
 }
-// ANCHOR_END: queue
+// ANCHOR_END: work_queue
 
-// ANCHOR: stop
 /// How a run is told to stop. `drain` stops the producers and lets the consumers finish
 /// what is queued; `abort` also makes the consumers set aside, unprocessed, whatever is
 /// left. Both are reported, neither loses an item. Cheap to clone; clones share the signal.
 ///
 /// Two atomic flags, not `CancellationToken`s: the loops read them once per item and never
 /// wait on them, and a flag read costs a plain load where a token takes a lock.
+// ANCHOR: stop
 #[derive(Debug, Clone, Default)]
 pub struct StopSignal(Arc<StopFlags>);
 
@@ -378,7 +384,6 @@ impl<T, E> ConsumerReport<T, E> {
     }
 }
 
-// ANCHOR: consume
 /// Takes items until the queue is closed and empty. Each item is processed, or, after an
 /// abort, set aside as unprocessed. `process` hands a failed item back with its error, so
 /// it is reported, and the loop goes on; a `process` that panics is counted in
@@ -392,6 +397,7 @@ impl<T, E> ConsumerReport<T, E> {
 /// it (which at least shows that something was lost). Stop consumers with
 /// [`StopSignal`] instead: they check it between items. Python's consumer task, cancelled
 /// at the same point, loses its item the same way.
+// ANCHOR: consume
 pub async fn consume<T, E, Fut>(
     consumer: Consumer<T>,
     process: impl Fn(T) -> Fut,
@@ -454,7 +460,6 @@ impl<T, E> RunReport<T, E> {
     }
 }
 
-// ANCHOR: run
 /// Spawns the producers and consumers of `config` on one queue and waits for all of them.
 /// `make(producer, index)` builds an item; `process` handles one.
 ///
@@ -464,6 +469,7 @@ impl<T, E> RunReport<T, E> {
 /// `JoinSet`s), and the items queued or in hand are dropped unreported. To stop a run and
 /// still get its report, call [`StopSignal::drain`] or [`StopSignal::abort`] and keep
 /// awaiting it.
+// ANCHOR: run
 pub async fn run<T, E, Fut>(
     config: RunConfig,
     make: impl Fn(usize, u64) -> T + Clone + Send + 'static,
@@ -496,6 +502,8 @@ where
         consumers.spawn(async move { consume(consumer, process, &stop).await });
     }
     drop(consumer);
+    // ANCHOR_END: run
+    // ANCHOR: run_report
     let mut produced = 0;
     for put in producers.join_all().await {
         produced += put;
@@ -509,4 +517,4 @@ where
         consumed: report,
     })
 }
-// ANCHOR_END: run
+// ANCHOR_END: run_report

@@ -71,10 +71,12 @@ def blackhole():
 async def main(args):
     base = args.url.rstrip("/")
     async with aiohttp.ClientSession() as session:
+        # ANCHOR: wait_for
         try:
             await asyncio.wait_for(fixture_server.fetch(session, f"{base}/delay/1000"), timeout=0.3)
         except TimeoutError:
             print("1. wait_for: the request raised TimeoutError after 0.3 s, and was cancelled")
+        # ANCHOR_END: wait_for
 
         await steps_under_one_deadline(session, base, 0.7)
 
@@ -93,17 +95,27 @@ async def main(args):
                   token: "the token came first, cancelled"}[done.pop()]
         print(f"3. asyncio.wait(FIRST_COMPLETED) of a 500 ms request, a 1 s timer and an event set at 200 ms: {winner}")
 
-        async def gather_three():
-            return await asyncio.gather(*(fixture_server.fetch(session, f"{base}/delay/{d}") for d in (100, 500, 200)))
+        # ANCHOR: all_within
+        def three():
+            return [fixture_server.fetch(session, f"{base}/delay/{d}") for d in (100, 500, 200)]
 
-        try:
-            await asyncio.wait_for(gather_three(), timeout=0.3)
+        try:  # one limit for the whole group: all results, or none
+            await asyncio.wait_for(asyncio.gather(*three()), timeout=0.3)
         except TimeoutError:
             print("4. wait_for(gather(...), 0.3): TimeoutError, nothing kept")
 
+        # one limit per item: the fast ones keep their results
+        each = await asyncio.gather(*(asyncio.wait_for(f, 0.3) for f in three()), return_exceptions=True)
+        kept = sum(not isinstance(r, BaseException) for r in each)
+        print(f"   with a limit each: {kept} of {len(each)} kept")
+        # ANCHOR_END: all_within
+
+    # ANCHOR: client_timeouts
+    # aiohttp's three limits: connecting, the wait for the next bytes, the whole request.
+    strict = aiohttp.ClientTimeout(connect=0.2, sock_read=0.3, total=0.5)
+    # ANCHOR_END: client_timeouts
     listener, queued = blackhole()
     host, port = listener.getsockname()
-    strict = aiohttp.ClientTimeout(connect=0.2, sock_read=0.3, total=0.5)
     async with aiohttp.ClientSession(timeout=strict) as session:
         started = time.perf_counter()
         try:

@@ -167,6 +167,7 @@ impl Backoff {
         }
     }
 }
+// ANCHOR_END: backoff
 
 /// Why [`retry`] gave up. Each variant keeps the number of tries made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,6 +206,7 @@ pub enum RetryError<E> {
 ///
 /// Dropping it drops the try in flight, or the wait before the next one; no later try
 /// starts. A try cut short may have had effects already, as any dropped request may.
+// ANCHOR: retry
 pub async fn retry<T, E, F, Fut>(
     policy: &Backoff,
     mut attempt: F,
@@ -235,6 +237,8 @@ where
             }
             Ok(Err(error)) => error,
         };
+        // ANCHOR_END: retry
+        // ANCHOR: retry_wait
         if try_number == attempts {
             return Err(RetryError::Exhausted {
                 attempts: try_number,
@@ -255,4 +259,4 @@ where
     }
     unreachable!("the loop returns on its last try")
 }
-// ANCHOR_END: backoff
+// ANCHOR_END: retry_wait
