@@ -90,9 +90,11 @@ def main():
     if not names or not 0 <= args.pause_ms <= 10_000:
         parser.error("--names needs names and --pause-ms must be from 0 to 10000")
 
-    asyncio.run(async_sections(names, args.pause_ms / 1000))
+    # ANCHOR: asyncio_run
     # asyncio has one model: a single-threaded event loop, like Tokio's current-thread runtime.
+    asyncio.run(async_sections(names, args.pause_ms / 1000))
     print(f"5. asyncio.run: one event loop on thread {threading.current_thread().name}")
+    # ANCHOR_END: asyncio_run
     print(f"6. asyncio.run from sync code: {asyncio.run(greet('from sync code', 0))}")
     print(f"7. asyncio.run inside a running loop is refused: {nested_run_is_refused()}")
 

@@ -66,6 +66,7 @@ impl Ticker {
             task,
         }
     }
+    // ANCHOR_END: ticker
 
     /// Ticks so far.
     pub fn ticks(&self) -> u64 {
@@ -88,7 +89,6 @@ impl Drop for Ticker {
         self.task.abort();
     }
 }
-// ANCHOR_END: ticker
 
 // ANCHOR: rayon
 /// The work was dropped without a result: it panicked on the rayon pool.
@@ -128,7 +128,6 @@ pub async fn on_rayon<T: Send + 'static>(
 }
 // ANCHOR_END: rayon
 
-// ANCHOR: batches
 /// `join_all` per batch of `size`: each batch waits for its slowest item. A panic in an
 /// item's future is the caller's code failing: it propagates, and the items in flight are
 /// dropped on the way (none is silently skipped).
@@ -137,6 +136,7 @@ pub async fn on_rayon<T: Send + 'static>(
 ///
 /// Cancel safe: the items in flight live inside this future, so dropping it drops them,
 /// and no later batch starts.
+// ANCHOR: batches
 pub async fn in_fixed_batches<T, F, Fut>(items: Vec<T>, size: usize, work: F) -> Vec<Fut::Output>
 where
     F: Fn(T) -> Fut,

@@ -87,6 +87,7 @@ class SqliteConnection:
         await self.conn.commit()
 
 
+# ANCHOR: connect
 async def open_pool(url):
     if url.startswith(("postgres:", "postgresql:")):
         pool = await asyncpg.create_pool(url, min_size=1, max_size=5)
@@ -99,6 +100,7 @@ async def open_pool(url):
             await conn.executescript((MIGRATIONS / "sqlite" / "0001_schema.sql").read_text())
         return pool, (sqlite3.IntegrityError,)
     raise SystemExit(f"error: {url}: only sqlite: and postgres: URLs are supported")
+# ANCHOR_END: connect
 
 
 # ANCHOR: basics
@@ -160,16 +162,23 @@ async def main(args):
             hostile_id = await insert_user(pool, hostile, f"{len(hostile)}@example.com")
             print(f"6. stored as data: {(await user_by_id(pool, hostile_id))[1]}")
         print(f"   users still there: {await pool.fetchval('SELECT COUNT(*) FROM users')}")
+        # ANCHOR: duplicate
         try:
             await insert_user(pool, "Ada again", "ada@example.com")
             raise SystemExit("error: a duplicate email should be refused")
-        except duplicate as error:
+        except duplicate as error:  # the driver's own class: asyncpg's or sqlite3's
             print(f"7. duplicate email refused: {type(error).__name__}")
+        # ANCHOR_END: duplicate
         try:
             await place_order(pool, 999, "nobody", items)
         except LookupError as error:
             orders = await pool.fetchval("SELECT COUNT(*) FROM orders")
             print(f"8. a transaction for an unknown user failed ({error}) and wrote nothing: {orders} orders")
+        # ANCHOR: scoped
+        async with pool.acquire() as conn:  # released after the block, however it ends
+            name = (await conn.fetchrow("SELECT name FROM users WHERE id = $1", user_id))[0]
+        # ANCHOR_END: scoped
+        print(f"9. a connection as a scoped resource read {name!r}, then released")
         if isinstance(pool, asyncpg.Pool):
             await pool.close()
 

@@ -158,7 +158,6 @@ impl Default for PoolConfig {
     }
 }
 
-// ANCHOR: connect
 /// Opens a pool to `url` and applies the migrations.
 ///
 /// SQLite connections get a `busy_timeout` (a writer waits for the lock instead of failing
@@ -169,6 +168,7 @@ impl Default for PoolConfig {
 ///
 /// Dropping the future closes the connections opened so far; a migration interrupted
 /// half-way is rolled back by its database, and applied again on the next start.
+// ANCHOR: connect_probe
 pub async fn connect(url: &str, config: PoolConfig) -> Result<AnyPool, DbError> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of(url)?;
@@ -188,6 +188,8 @@ pub async fn connect(url: &str, config: PoolConfig) -> Result<AnyPool, DbError> 
         after: config.connect_timeout,
     })??;
     probe.close().await?;
+    // ANCHOR_END: connect_probe
+    // ANCHOR: connect
     let pool = AnyPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(config.acquire_timeout)
@@ -257,7 +259,6 @@ pub struct UserDetails {
     pub bio: Option<String>,
 }
 
-// ANCHOR: insert
 /// `INSERT ... RETURNING id`: the new user's id. `executor` is a pool, a connection or a
 /// transaction. A duplicate email is [`DbError::DuplicateEmail`].
 ///
@@ -267,6 +268,7 @@ pub struct UserDetails {
 /// dropped, and its id is then lost to the caller. Retrying is safe all the same: the
 /// unique email turns a second insert into [`DbError::DuplicateEmail`], never a second
 /// row. Inside a transaction ([`place_order`]) it is all or nothing.
+// ANCHOR: insert
 pub async fn insert_user<'e>(
     executor: impl Executor<'e, Database = Any>,
     name: &str,
@@ -345,7 +347,6 @@ pub async fn user_details(pool: &AnyPool, id: i64) -> Result<UserDetails, DbErro
 }
 // ANCHOR_END: at_once
 
-// ANCHOR: transaction
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, which takes
 /// the write lock at once, waiting up to `busy_timeout` for it. A plain (deferred) `BEGIN`
 /// that reads first and writes later must upgrade its lock, and SQLite refuses that
@@ -355,6 +356,7 @@ pub async fn user_details(pool: &AnyPool, id: i64) -> Result<UserDetails, DbErro
 /// # Cancel safety
 ///
 /// Cancel safe: a transaction begun when the future is dropped is rolled back.
+// ANCHOR: begin_write
 pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, Any>, DbError> {
     let tx = if pool.connect_options().database_url.scheme() == "sqlite" {
         pool.begin_with("BEGIN IMMEDIATE").await?
@@ -363,6 +365,7 @@ pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, An
     };
     Ok(tx)
 }
+// ANCHOR_END: begin_write
 
 /// Writes a user's profile and orders in one transaction: all of them, or none.
 /// A failure (an unknown user, say) rolls everything back; so does dropping the future
@@ -372,6 +375,7 @@ pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, An
 ///
 /// Cancel safe: dropped before the commit, nothing is written; the commit itself is one
 /// statement that the server applies whole or not at all.
+// ANCHOR: transaction
 pub async fn place_order(
     pool: &AnyPool,
     user_id: i64,

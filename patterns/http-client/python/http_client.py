@@ -6,6 +6,7 @@ Run: python patterns/http-client/python/http_client.py --url http://127.0.0.1:80
 
 import asyncio
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,31 @@ async def get_json(session, url):
 # ANCHOR_END: errors
 
 
+# ANCHOR: retry
+IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"}
+
+
+def is_transient(error):
+    if isinstance(error, aiohttp.ClientResponseError):
+        return error.status >= 500
+    refused = isinstance(error, aiohttp.ClientConnectorError) and isinstance(error.os_error, ConnectionRefusedError)
+    return refused or isinstance(error, (asyncio.TimeoutError, aiohttp.ClientPayloadError))
+
+
+async def send_with_retry(session, method, url, retries=2, first=0.05, cap=0.5):
+    """The body, or (tries, the last error): a POST is sent once, whatever happens."""
+    for tries in range(1, retries + 2):
+        try:
+            async with session.request(method, url) as response:
+                response.raise_for_status()
+                return await response.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            if method not in IDEMPOTENT or not is_transient(error) or tries > retries:
+                return tries, error
+        await asyncio.sleep(random.uniform(0, min(cap, first * 2 ** (tries - 1))))  # full jitter
+# ANCHOR_END: retry
+
+
 async def main(args):
     base = args.url.rstrip("/")
     url = f"{base}/users/1"
@@ -62,8 +88,10 @@ async def main(args):
     print(f"1. 50 requests through one session's pool: {pooled:.3f} s; a session per request: {fresh:.3f} s")
 
     async with make_session() as session:
+        # ANCHOR: typed
         user, *posts = await asyncio.gather(get_json(session, url),
                                             *(get_json(session, f"{base}/posts/{i}") for i in range(1, 6)))
+        # ANCHOR_END: typed
         print(f"2. typed JSON (dicts, in Python): {user['name']} <{user['email']}> and {len(posts)} posts")
 
         failing = ["not a url", "http://no-such-host.invalid/", "http://127.0.0.1:1/",
@@ -71,6 +99,11 @@ async def main(args):
         print("3. every failure caught, and none stopped the others:")
         for line in await asyncio.gather(*(get_json(session, u) for u in failing)):
             print(f"   {line}")
+
+        for method in ["GET", "POST"]:
+            tries, error = await send_with_retry(session, method, f"{base}/status/503")
+            verdict = "sent once, not retried (not idempotent)" if tries == 1 else f"retried, gave up after {tries} tries"
+            print(f"4. {method} of a 503: {verdict}: {type(error).__name__} {error.status}")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ pub enum HttpError {
     #[error("{url}: {detail}")]
     Other { url: String, detail: String },
 }
+// ANCHOR_END: errors
 
 impl HttpError {
     /// The URL the failed request was for.
@@ -103,6 +104,7 @@ impl HttpError {
         }
     }
 
+    // ANCHOR: classify
     /// Sorts a reqwest error into a kind, by what reqwest says and by its causes.
     pub fn classify(url: &str, error: reqwest::Error) -> Self {
         let url = url.to_owned();
@@ -127,8 +129,8 @@ impl HttpError {
             Self::Other { url, detail }
         }
     }
+    // ANCHOR_END: classify
 }
-// ANCHOR_END: errors
 
 // ANCHOR: get
 /// GETs `url` and returns its body; any failure becomes an [`HttpError`].
@@ -161,7 +163,6 @@ pub async fn get_json<T: DeserializeOwned>(client: &Client, url: &str) -> Result
 }
 // ANCHOR_END: get
 
-// ANCHOR: typed
 /// A user of the JSON API, every field decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct User {
@@ -195,6 +196,7 @@ pub struct Post {
 ///
 /// Dropping it drops every request: reqwest closes a connection whose response is not complete,
 /// so nothing stays open or half-read.
+// ANCHOR: typed
 pub async fn user_and_first_posts(
     client: &Client,
     base_url: &str,
@@ -211,7 +213,6 @@ pub async fn user_and_first_posts(
 }
 // ANCHOR_END: typed
 
-// ANCHOR: retry
 /// Sends `request`, retrying transient failures ([`HttpError::is_transient`]) as `backoff`
 /// says, but only if the method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and
 /// the body can be replayed: a POST that timed out may already have happened, so it is
@@ -225,6 +226,7 @@ pub async fn user_and_first_posts(
 /// Dropping it drops the try in flight, or the wait before the next: reqwest closes a
 /// connection whose response is not complete, so nothing stays open or half-read; no later try
 /// is sent. A dropped POST may still have reached the server, as any request cut short may.
+// ANCHOR: retry
 pub async fn send_with_retry(
     client: &Client,
     request: Request,
@@ -249,6 +251,7 @@ pub async fn send_with_retry(
         .notify(|error, wait| tracing::debug!(%error, ?wait, "retrying"))
         .await
 }
+// ANCHOR_END: retry
 
 async fn send_once(client: &Client, request: Request, url: &str) -> Result<Bytes, HttpError> {
     let response = client
@@ -273,4 +276,3 @@ fn is_idempotent(method: &Method) -> bool {
     ]
     .contains(method)
 }
-// ANCHOR_END: retry

@@ -18,6 +18,9 @@ class RacyCounter:
         current = self.value
         await asyncio.sleep(0)  # other tasks run here, and read the same value
         self.value = current + 1
+
+    async def get(self):
+        return self.value
 # ANCHOR_END: racy
 
 
@@ -32,9 +35,13 @@ class AsyncCounter:
             current = self.value
             await asyncio.sleep(0)
             self.value = current + 1
+
+    async def get(self):
+        return self.value
 # ANCHOR_END: async_counter
 
 
+# ANCHOR: thread_lock
 class ThreadLockCounter:
     """threading.Lock works in a coroutine only when nothing awaits while holding it."""
 
@@ -46,6 +53,40 @@ class ThreadLockCounter:
         with self.lock:
             self.value += 1
 
+    async def get(self):
+        return self.value
+# ANCHOR_END: thread_lock
+
+
+# ANCHOR: actor
+class ActorCounter:
+    """One task owns the value; everyone else sends it messages through a queue."""
+
+    def __init__(self):
+        self.inbox = asyncio.Queue(maxsize=1024)
+        self.task = asyncio.create_task(self._own())
+
+    async def _own(self):
+        value = 0
+        while True:
+            message, reply = await self.inbox.get()
+            if message == "increment":
+                value += 1
+            else:
+                reply.set_result(value)
+
+    async def increment(self):
+        await self.inbox.put(("increment", None))
+
+    async def get(self):
+        reply = asyncio.get_running_loop().create_future()
+        await self.inbox.put(("get", reply))
+        return await reply
+
+    def close(self):
+        self.task.cancel()  # nothing ends it on its own: no handle counting here
+# ANCHOR_END: actor
+
 
 async def hammer(counter, workers, increments):
     async def worker():
@@ -53,7 +94,7 @@ async def hammer(counter, workers, increments):
             await counter.increment()
 
     await asyncio.gather(*(worker() for _ in range(workers)))
-    return counter.value
+    return await counter.get()
 
 
 async def main(args):
@@ -67,6 +108,12 @@ async def main(args):
         value = await hammer(counter, args.workers, args.increments)
         exact = "exact" if value == expected else "WRONG"
         print(f"{label}: {value}, {exact}, in {time.perf_counter() - started:.3f} s")
+    actor = ActorCounter()
+    started = time.perf_counter()
+    value = await hammer(actor, args.workers, args.increments)
+    actor.close()
+    exact = "exact" if value == expected else "WRONG"
+    print(f"4. actor (one task owns the value): {value}, {exact}, in {time.perf_counter() - started:.3f} s")
 
 
 if __name__ == "__main__":

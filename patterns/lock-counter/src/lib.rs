@@ -207,7 +207,9 @@ impl ActorCounter {
         Self(sender)
     }
 }
+// ANCHOR_END: actor
 
+// ANCHOR: actor_handle
 impl Counter for ActorCounter {
     async fn increment(&self) {
         // Fails only if the actor is gone, which cannot happen while `self` exists.
@@ -221,7 +223,7 @@ impl Counter for ActorCounter {
         answer.await.unwrap_or(0)
     }
 }
-// ANCHOR_END: actor
+// ANCHOR_END: actor_handle
 
 // ANCHOR: rwlock
 /// Many readers at once, one writer at a time: for state read far more than written.
