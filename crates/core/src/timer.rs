@@ -35,6 +35,7 @@ impl Timer {
             reported: false,
         }
     }
+    // ANCHOR_END: timer
 
     /// What is being timed.
     pub fn label(&self) -> &str {
@@ -56,6 +57,7 @@ impl Timer {
         self.report()
     }
 
+    // ANCHOR: timer_report
     fn report(&mut self) -> Duration {
         let elapsed = self.elapsed();
         if !self.reported {
@@ -73,7 +75,7 @@ impl Drop for Timer {
         self.report();
     }
 }
-// ANCHOR_END: timer
+// ANCHOR_END: timer_report
 
 // ANCHOR: timed
 /// Awaits `work` inside a [`Timer`] and returns its output with the elapsed time.

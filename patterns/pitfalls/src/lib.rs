@@ -90,7 +90,6 @@ impl SyncBridge {
 }
 // ANCHOR_END: bridge
 
-// ANCHOR: gate
 /// A gate that tasks wait at until some thread opens it: a hand-written future done right.
 /// `poll` stores the task's waker *before* it checks the flag, and `open` wakes it, so a
 /// task that saw the gate closed is always woken when it opens.
@@ -111,11 +110,13 @@ impl Gate {
         Self::default()
     }
 
+    // ANCHOR: gate_open
     /// Opens the gate, from any thread, and wakes the task waiting at it.
     pub fn open(&self) {
         self.inner.open.store(true, Ordering::Release);
         self.inner.waker.wake();
     }
+    // ANCHOR_END: gate_open
 
     /// A future that is ready once the gate is open (one waiting task at a time).
     pub fn wait(&self) -> GateWait {
@@ -131,6 +132,7 @@ pub struct GateWait {
     inner: Arc<GateState>,
 }
 
+// ANCHOR: gate
 impl Future for GateWait {
     type Output = ();
 
@@ -146,7 +148,6 @@ impl Future for GateWait {
 }
 // ANCHOR_END: gate
 
-// ANCHOR: forgetful
 /// The same gate with the classic bug: its future returns `Pending` without keeping the
 /// waker, so nothing ever polls it again. A task waiting at it hangs even after the gate
 /// opens; no error, no panic. Kept to show the bug: use [`Gate`].
@@ -180,6 +181,7 @@ pub struct ForgetfulWait {
     open: Arc<AtomicBool>,
 }
 
+// ANCHOR: forgetful
 impl Future for ForgetfulWait {
     type Output = ();
 
@@ -208,7 +210,6 @@ pub fn spawn_waiter(
     (waiter, waiting)
 }
 
-// ANCHOR: slow_polls
 /// Names the tasks that block their thread: each task is instrumented with a tokio-metrics
 /// `TaskMonitor` of its own, which counts the polls that took longer than a threshold. A
 /// poll is the time between two `.await`s, so a slow poll is blocking code in that task.
@@ -244,6 +245,7 @@ impl SlowPolls {
         }
     }
 
+    // ANCHOR: slow_polls
     /// Wraps `task` so its polls are timed under `name` (several tasks may share a name).
     pub fn instrument<F: Future>(&self, name: &str, task: F) -> tokio_metrics::Instrumented<F> {
         let monitor = self
@@ -260,6 +262,7 @@ impl SlowPolls {
             .clone();
         monitor.instrument(task)
     }
+    // ANCHOR_END: slow_polls
 
     /// The tasks that had at least one slow poll, slowest first.
     pub fn report(&self) -> Vec<SlowTask> {
@@ -284,9 +287,7 @@ impl SlowPolls {
         slow
     }
 }
-// ANCHOR_END: slow_polls
 
-// ANCHOR: accounts
 /// Two balances and transfers between them, each transfer two steps with an `.await`
 /// between (a network call, in a real service). The money in the system must stay the same.
 #[derive(Debug, Clone)]
@@ -369,6 +370,7 @@ impl Accounts {
     /// chose another branch, a client that went away) it has withdrawn and will never
     /// deposit, and the money is gone. asyncio's `CancelledError` lands at the same `await`
     /// with the same result unless the coroutine catches it.
+    // ANCHOR: transfer_naive
     pub async fn transfer_naive(
         &self,
         from: usize,
@@ -380,6 +382,7 @@ impl Accounts {
         self.deposit(to, amount);
         Ok(())
     }
+    // ANCHOR_END: transfer_naive
 
     /// Fix one: a drop guard that puts the money back if the transfer is dropped half-way.
     ///
@@ -387,6 +390,7 @@ impl Accounts {
     ///
     /// Cancel safe: dropped after the withdrawal, the guard deposits the amount back into
     /// `from`, so a cancelled transfer leaves the balances as they were.
+    // ANCHOR: transfer_guarded
     pub async fn transfer_guarded(
         &self,
         from: usize,
@@ -404,6 +408,7 @@ impl Accounts {
         self.deposit(to, amount);
         Ok(())
     }
+    // ANCHOR_END: transfer_guarded
 
     /// Fix two: cancellation asked for, not imposed. The caller cancels `token`; the
     /// transfer notices at its `.await` and undoes its withdrawal itself, where it could
@@ -415,6 +420,7 @@ impl Accounts {
     /// [`TransferError::Cancelled`]. Dropped at its `.await`, it loses the amount like
     /// [`transfer_naive`](Self::transfer_naive); combine it with a guard or a task (below)
     /// where a drop can happen.
+    // ANCHOR: transfer_cancellable
     pub async fn transfer_cancellable(
         &self,
         from: usize,
@@ -434,6 +440,7 @@ impl Accounts {
             }
         }
     }
+    // ANCHOR_END: transfer_cancellable
 
     /// Fix three: the transfer runs in a task of its own, which a dropped caller does not
     /// cancel (`tokio::spawn`; asyncio's `shield` is the nearest idea).
@@ -443,6 +450,7 @@ impl Accounts {
     /// Cancel safe: dropping the future drops only the wait; the spawned task finishes the
     /// transfer. If that task panics or its runtime shuts down half-way, the guarded
     /// transfer inside it refunds, and the error says so.
+    // ANCHOR: transfer_in_task
     pub async fn transfer_in_task(
         &self,
         from: usize,
@@ -455,6 +463,7 @@ impl Accounts {
             .await
             .map_err(|e: JoinError| TransferError::TaskEnded(e.to_string()))?
     }
+    // ANCHOR_END: transfer_in_task
 
     /// Waits until every transfer started by [`transfer_in_task`](Self::transfer_in_task)
     /// has ended, including those whose callers went away: what a shutdown waits for.
@@ -469,6 +478,7 @@ impl Accounts {
     }
 }
 
+// ANCHOR: refund
 /// Puts `amount` back into `from` unless forgotten: the undo of a half-done transfer.
 struct RefundOnDrop<'a> {
     accounts: &'a Accounts,
@@ -481,4 +491,4 @@ impl Drop for RefundOnDrop<'_> {
         self.accounts.deposit(self.from, self.amount);
     }
 }
-// ANCHOR_END: accounts
+// ANCHOR_END: refund

@@ -61,12 +61,14 @@ async def main(args):
 
     port = urlsplit(base).port
     urls = [f"http://127.0.0.1:{port}/delay/100"] * (n // 2) + [f"http://localhost:{port}/delay/100"] * (n // 2)
+    # ANCHOR: host_limits
     connector = aiohttp.TCPConnector(limit=3, limit_per_host=2)
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.perf_counter()
         results = await asyncio.gather(*(fixture_server.fetch(session, u) for u in urls))
         print(f"2. TCPConnector(limit=3, limit_per_host=2), two hosts: {len(results)} requests in "
               f"{time.perf_counter() - started:.2f} s")
+    # ANCHOR_END: host_limits
 
     async with aiohttp.ClientSession() as session:
         started = time.perf_counter()

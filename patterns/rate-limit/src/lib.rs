@@ -67,7 +67,6 @@ pub async fn fetch_with_semaphore(
 }
 // ANCHOR_END: semaphore
 
-// ANCHOR: host_limits
 /// A global bound and a bound per host, like aiohttp's `TCPConnector(limit, limit_per_host)`.
 #[derive(Debug)]
 pub struct HostLimits {
@@ -103,6 +102,7 @@ impl HostLimits {
         self.global.available_permits()
     }
 
+    // ANCHOR: host_limits
     /// Waits for a slot for `url`. The host's permit comes first: a request waiting for a
     /// busy host must not sit on a global slot another host could use.
     ///
@@ -134,6 +134,7 @@ impl HostLimits {
             _global: global,
         })
     }
+    // ANCHOR_END: host_limits
 }
 
 /// Fetches every URL at once, within `limits`.
@@ -142,6 +143,7 @@ impl HostLimits {
 ///
 /// Cancel safe: every request and its permits live in this future, so dropping it closes
 /// the connections and gives every slot back (`limits.available()` is full again).
+// ANCHOR: fetch_within
 pub async fn fetch_within(
     client: &Client,
     urls: &[String],
@@ -153,9 +155,8 @@ pub async fn fetch_within(
     });
     futures::future::join_all(requests).await
 }
-// ANCHOR_END: host_limits
+// ANCHOR_END: fetch_within
 
-// ANCHOR: rate
 /// `tokio::time::Instant` as governor's clock, so the rate limiter follows paused time in
 /// tests (governor's default clock reads the system's monotonic time directly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -192,6 +193,7 @@ impl Clock for TokioClock {
     }
 }
 
+// ANCHOR: rate_limit
 /// At most `per_second` starts a second on average, `burst` of them back to back.
 #[derive(Debug)]
 pub struct RateLimit {
@@ -219,6 +221,7 @@ impl RateLimit {
         }
     }
 }
+// ANCHOR_END: rate_limit
 
 /// Fetches every URL, starting at most what `rate` allows, with `concurrency` in flight.
 ///
@@ -226,6 +229,7 @@ impl RateLimit {
 ///
 /// Cancel safe: dropping it drops the requests in flight (their connections close) and
 /// starts no other. The starts already taken from `rate` stay spent.
+// ANCHOR: rate
 pub async fn fetch_at_rate(
     client: &Client,
     urls: &[String],

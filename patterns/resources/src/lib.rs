@@ -26,7 +26,6 @@ use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-// ANCHOR: connection
 /// One HTTP/1.1 connection to a server, reused for every request until released.
 #[derive(Debug)]
 pub struct Connection {
@@ -43,6 +42,7 @@ impl Connection {
     ///
     /// Cancel safe: until it returns there is only a socket being connected, closed when
     /// dropped; hyper's task is spawned in the same poll that returns the connection.
+    // ANCHOR: connection
     pub async fn connect(base_url: &str) -> anyhow::Result<Self> {
         let uri: Uri = base_url
             .parse()
@@ -66,6 +66,7 @@ impl Connection {
             driver,
         })
     }
+    // ANCHOR_END: connection
 
     /// Sends `GET path` on this connection and returns the body as text.
     ///
@@ -86,6 +87,7 @@ impl Connection {
     }
 }
 
+// ANCHOR: connection_release
 /// The `__aexit__`: stop sending, then wait until hyper has really closed the socket.
 impl AsyncResource for Connection {
     async fn release(self) -> anyhow::Result<()> {
@@ -95,7 +97,7 @@ impl AsyncResource for Connection {
         Ok(())
     }
 }
-// ANCHOR_END: connection
+// ANCHOR_END: connection_release
 
 // ANCHOR: scratch_dir
 /// A temporary directory whose removal is awaited on release.

@@ -55,6 +55,41 @@ async def items(session, base_url, per_page, requests):
 # ANCHOR_END: pages
 
 
+async def get_page(session, base_url, number, per_page):
+    query = {"page": number, "per_page": per_page}
+    async with session.get(f"{base_url}/items", params=query) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+# ANCHOR: concurrent_pages
+async def items_concurrently(session, base_url, per_page, in_flight):
+    first = await get_page(session, base_url, 1, per_page)
+    for item in first["items"]:
+        yield item
+    rest = range(2, first["total_pages"] + 1)
+    for start in range(0, len(rest), in_flight):  # in waves: a wave waits for its slowest
+        wave = rest[start:start + in_flight]
+        for page in await asyncio.gather(*(get_page(session, base_url, n, per_page) for n in wave)):
+            for item in page["items"]:
+                yield item
+# ANCHOR_END: concurrent_pages
+
+
+# ANCHOR: fetch_each
+async def fetch_each(session, urls, in_flight):
+    semaphore = asyncio.Semaphore(in_flight)
+
+    async def body_length(url):
+        async with semaphore, session.get(url) as response:
+            response.raise_for_status()
+            return url, len(await response.read())
+
+    for next_done in asyncio.as_completed([body_length(u) for u in urls]):
+        yield await next_done
+# ANCHOR_END: fetch_each
+
+
 async def main(args):
     n, delay = args.count, args.delay_ms / 1000
     started = time.perf_counter()
@@ -83,6 +118,27 @@ async def main(args):
                 break
         await stream.aclose()  # an abandoned generator should be closed
         print(f"   the first 3 items took {len(requests)} page request")
+
+        listed = [item async for item in items_concurrently(session, base, args.per_page, 4)]
+        in_order = [item["id"] for item in listed] == list(range(1, len(listed) + 1))
+        print(f"5. pages 4 at a time: {len(listed)} items, in order: {in_order}")
+
+        urls = [f"{base}/delay/{ms}" for ms in (300, 100, 200, 50, 250, 150)]
+        done = [url async for url, _ in fetch_each(session, urls, 3)]
+        print(f"6. one session, 3 in flight over {len(urls)} URLs: {len(done)} responses as they completed")
+
+        # ANCHOR: combinators
+        evens = (item["value"] async for item in items_concurrently(session, base, args.per_page, 4)
+                 if item["value"] % 2 == 0)
+        values = []
+        async for value in evens:
+            values.append(value)
+            if len(values) == 20:
+                break
+        await evens.aclose()
+        sums = [sum(values[i:i + 5]) for i in range(0, len(values), 5)]
+        # ANCHOR_END: combinators
+        print(f"7. filter, take(20), chunks(5), sum: sums {sums}")
 
 
 if __name__ == "__main__":

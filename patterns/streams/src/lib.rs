@@ -88,7 +88,6 @@ impl Stream for AsyncRange {
 }
 // ANCHOR_END: by_hand
 
-// ANCHOR: pages
 /// One item of the paginated collection (the fields this code reads).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Item {
@@ -128,6 +127,7 @@ async fn get_page(
         .await
 }
 
+// ANCHOR: pages
 /// Every page of the collection, fetched one at a time, each only when the stream is
 /// polled for it (an async generator). The stream ends after the page whose `next_page`
 /// is empty; an error is yielded as the last item.

@@ -92,6 +92,7 @@ async def main(args):
         ok = sum(1 for r in results if not isinstance(r, BaseException))
         print(f"1. background: {ok} tasks ran during 0.2 s of other work, all done in {time.perf_counter() - started:.2f} s")
 
+        # ANCHOR: cancel
         cleaned = []
 
         async def cancellable():
@@ -107,7 +108,9 @@ async def main(args):
             await task
         except asyncio.CancelledError:
             print(f"2. cancel: awaiting the task raised CancelledError; finally ran: {cleaned}")
+        # ANCHOR_END: cancel
 
+        # ANCHOR: exception
         async def broken():
             raise RuntimeError("something broke")
 
@@ -115,6 +118,7 @@ async def main(args):
             await asyncio.create_task(broken())
         except RuntimeError as error:
             print(f"3. an exception inside a task is raised again by await: {error!r}")
+        # ANCHOR_END: exception
 
         report, pending = await run_workers(session, f"{base}/delay/100", f"{base}/status/200",
                                             args.run_ms / 1000, args.grace_ms / 1000)

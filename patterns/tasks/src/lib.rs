@@ -187,7 +187,6 @@ pub struct WorkersSummary {
     pub shutdown: ShutdownReport,
 }
 
-// ANCHOR: run_workers
 /// Runs `cooperative` workers that honour the shutdown signal and `stubborn` ones that
 /// ignore it, until `shutdown` is triggered (by Ctrl-C, a timer, a test). Then gives them
 /// `grace` to finish and aborts the rest.
@@ -197,6 +196,7 @@ pub struct WorkersSummary {
 /// The workers belong to `shutdown`, not to this future: dropping it stops the waiting and
 /// leaves them running, and the reports of the cooperative ones are lost. Trigger
 /// `shutdown` and await `shutdown.shutdown(grace)` to stop them.
+// ANCHOR: run_workers
 pub async fn run_workers(
     client: &Client,
     url: &str,
