@@ -54,8 +54,9 @@ IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"}
 def is_transient(error):
     if isinstance(error, aiohttp.ClientResponseError):
         return error.status >= 500
-    refused = isinstance(error, aiohttp.ClientConnectorError) and isinstance(error.os_error, ConnectionRefusedError)
-    return refused or isinstance(error, (asyncio.TimeoutError, aiohttp.ClientPayloadError))
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return isinstance(error.os_error, ConnectionRefusedError)  # not a DNS failure
+    return isinstance(error, (asyncio.TimeoutError, aiohttp.ClientPayloadError))
 
 
 async def send_with_retry(session, method, url, retries=2, first=0.05, cap=0.5):
@@ -102,7 +103,8 @@ async def main(args):
 
         for method in ["GET", "POST"]:
             tries, error = await send_with_retry(session, method, f"{base}/status/503")
-            verdict = "sent once, not retried (not idempotent)" if tries == 1 else f"retried, gave up after {tries} tries"
+            verdict = (f"retried, gave up after {tries} tries" if tries > 1
+                       else "sent once, not retried (not idempotent)")
             print(f"4. {method} of a 503: {verdict}: {type(error).__name__} {error.status}")
 
 

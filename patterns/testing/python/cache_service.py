@@ -56,7 +56,6 @@ class HttpOrigin:
 # ANCHOR_END: origin
 
 
-# ANCHOR: cache
 class UserCache:
     def __init__(self, origin, ttl=30.0, attempts=3, first_backoff=0.1, attempt_timeout=5.0,
                  clock=time.monotonic, sleep=asyncio.sleep):
@@ -71,6 +70,7 @@ class UserCache:
         self.loading = {}  # id -> Task
         self.stats = {"hits": 0, "misses": 0, "joined": 0, "fetches": 0}
 
+    # ANCHOR: cache_get
     async def get(self, user_id):
         entry = self.fresh.get(user_id)
         if entry and self.clock() < entry[1]:
@@ -93,7 +93,9 @@ class UserCache:
             return user
         finally:
             del self.loading[user_id]
+    # ANCHOR_END: cache_get
 
+    # ANCHOR: cache_retries
     async def _fetch_with_retries(self, user_id):
         wait = self.first_backoff
         for attempt in range(1, self.attempts + 1):
@@ -108,7 +110,7 @@ class UserCache:
                 raise error
             await self.sleep(wait)
             wait *= 2
-# ANCHOR_END: cache
+    # ANCHOR_END: cache_retries
 
 
 # ANCHOR: protocol

@@ -171,7 +171,6 @@ enum Entry {
     Loading(Pending),
 }
 
-// ANCHOR: cache
 /// A TTL cache in front of an [`Origin`], cheap to clone (clones share the entries).
 pub struct UserCache<O> {
     inner: Arc<Inner<O>>,
@@ -210,6 +209,7 @@ impl<O: Origin> UserCache<O> {
     ///
     /// Cancel safe: the fetch runs in a task of its own. Dropping `get` drops only the
     /// wait; the fetch finishes and fills the cache for the next caller.
+    // ANCHOR: cache_get
     pub async fn get(&self, id: u32) -> Result<User, LookupError> {
         let pending = {
             let mut entries = self.inner.lock();
@@ -232,7 +232,9 @@ impl<O: Origin> UserCache<O> {
         };
         pending.await
     }
+    // ANCHOR_END: cache_get
 
+    // ANCHOR: cache_fetch
     /// Spawns the fetch; the task stores its result, so no waiter is needed to finish it.
     fn start_fetch(&self, id: u32) -> Pending {
         let inner = self.inner.clone();
@@ -253,6 +255,7 @@ impl<O: Origin> UserCache<O> {
         .boxed()
         .shared()
     }
+    // ANCHOR_END: cache_fetch
 
     /// What the cache has done so far.
     pub fn stats(&self) -> CacheStats {
@@ -271,6 +274,7 @@ impl<O: Origin> Inner<O> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    // ANCHOR: cache_retries
     async fn fetch_with_retries(&self, id: u32) -> Result<User, LookupError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.policy.first_backoff)
@@ -292,6 +296,7 @@ impl<O: Origin> Inner<O> {
             .notify(|error, wait| tracing::debug!(id, %error, ?wait, "retrying"))
             .await
     }
+    // ANCHOR_END: cache_retries
 
     fn store(&self, id: u32, result: &Result<User, LookupError>) {
         let mut entries = self.lock();
@@ -307,7 +312,6 @@ impl<O: Origin> Inner<O> {
         }
     }
 }
-// ANCHOR_END: cache
 
 impl<O> Clone for UserCache<O> {
     fn clone(&self) -> Self {
@@ -328,7 +332,6 @@ impl<O> std::fmt::Debug for UserCache<O> {
 /// The longest request line the server reads; a longer one is refused.
 pub const MAX_LINE: usize = 64;
 
-// ANCHOR: protocol
 /// The reply to one request line.
 pub fn reply_line(result: Result<User, LookupError>) -> String {
     match result {
@@ -350,6 +353,7 @@ pub fn reply_line(result: Result<User, LookupError>) -> String {
 ///
 /// Dropping it closes the connection. A lookup in flight is not wasted (see
 /// [`UserCache::get`]); its reply is never sent.
+// ANCHOR: protocol
 pub async fn serve_connection<IO, O>(io: IO, cache: UserCache<O>) -> Result<(), LinesCodecError>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
@@ -372,6 +376,7 @@ where
     }
     Ok(())
 }
+// ANCHOR_END: protocol
 
 fn parse_request(line: &str) -> Result<u32, String> {
     let usage = || format!("bad request {line:?}: expected GET <id>");
@@ -380,7 +385,6 @@ fn parse_request(line: &str) -> Result<u32, String> {
         _ => Err(usage()),
     }
 }
-// ANCHOR_END: protocol
 
 /// Accepts connections on `listener` and serves each in its own task until `shutdown` is
 /// cancelled; then stops accepting and waits for the open connections to close.

@@ -114,7 +114,6 @@ pub struct CrawlSummary {
     pub failed: usize,
 }
 
-// ANCHOR: crawl
 /// Crawls breadth first from `config.start`, calling `on_report` for every URL fetched,
 /// as soon as it is done. Returns the totals. Each fetch is a task, so on a multi-thread
 /// runtime pages are parsed in parallel; a task's future must be `Send`, which the
@@ -128,6 +127,7 @@ pub struct CrawlSummary {
 /// Cancel safe: dropping it drops the `JoinSet` of fetches, which aborts them and closes
 /// their connections. Every report already handed to `on_report` stays handed over; the
 /// pages in flight are lost.
+// ANCHOR: crawl
 pub async fn crawl(
     client: &Client,
     config: &CrawlConfig,
@@ -154,6 +154,8 @@ pub async fn crawl(
             started += 1;
             in_flight.spawn(fetch_page(client.clone(), url, depth, config.rate.clone()));
         }
+        // ANCHOR_END: crawl
+        // ANCHOR: crawl_collect
         let Some(joined) = in_flight.join_next().await else {
             break;
         };
@@ -175,7 +177,7 @@ pub async fn crawl(
     }
     summary
 }
-// ANCHOR_END: crawl
+// ANCHOR_END: crawl_collect
 
 impl CrawlSummary {
     fn count(&mut self, report: &PageReport) {
@@ -226,6 +228,8 @@ async fn fetch_page(
             return (report, Vec::new());
         }
     };
+    // ANCHOR_END: fetch_page
+    // ANCHOR: fetch_page_body
     report.status = Some(response.status().as_u16());
     let content_type = response
         .headers()
@@ -256,4 +260,4 @@ async fn fetch_page(
     report.links = links.len();
     (report, links)
 }
-// ANCHOR_END: fetch_page
+// ANCHOR_END: fetch_page_body

@@ -71,13 +71,13 @@ def reason_json(reason):
     return {"too_slow": {"behind": CAPACITY}} if reason == "too_slow" else reason
 
 
-# ANCHOR: hub
 class Hub:
     def __init__(self, capacity):
         self.capacity = capacity
         self.members = {}
         self.closed = False
 
+    # ANCHOR: join
     def join(self, name):
         if not NAME.match(name):
             raise JoinError(f"a name is 1 to 32 letters, digits, '-' or '_' (got {name!r})")
@@ -90,6 +90,7 @@ class Hub:
         self._deliver({"kind": "joined", "name": name})
         self.members[name] = member
         return member
+    # ANCHOR_END: join
 
     def say(self, member, text):
         if self.members.get(member.name) is member:
@@ -100,12 +101,15 @@ class Hub:
             del self.members[member.name]
             self._deliver({"kind": "left", "name": member.name, "reason": "quit"})
 
+    # ANCHOR: shut_down
     def shut_down(self):
         self.closed = True
         for member in list(self.members.values()):
             self._remove(member, "shutdown")
         self.members.clear()
+    # ANCHOR_END: shut_down
 
+    # ANCHOR: deliver
     def _deliver(self, event, skip=None):
         # put_nowait never waits: a full queue means that member fell behind.
         too_slow = []
@@ -129,7 +133,7 @@ class Hub:
             member.outbox.get_nowait()
         member.outbox.put_nowait(Removed(reason))
         asyncio.get_running_loop().call_later(1, member.abort)
-# ANCHOR_END: hub
+    # ANCHOR_END: deliver
 
 
 CAPACITY = 64
@@ -185,7 +189,6 @@ async def websocket_client(hub, websocket):
 # ANCHOR: lines
 async def line_client(hub, reader, writer):
     peer = writer.get_extra_info("peername")  # what a log line would show
-
     async def goodbye(line):
         writer.write(f"{line}\n".encode())
         try:
@@ -227,6 +230,7 @@ async def line_client(hub, reader, writer):
 # ANCHOR_END: lines
 
 
+# ANCHOR: upgrade
 def page(connection, request):
     """Serves the chat page at `/`; anything else goes on to the WebSocket handshake."""
     if request.path == "/":
@@ -250,8 +254,10 @@ async def start(hub, http_host, http_port, tcp_port):
         lambda r, w: line_client(hub, r, w), http_host, tcp_port, limit=MAX_LINE
     )
     return ws_server, tcp_server
+# ANCHOR_END: upgrade
 
 
+# ANCHOR: shut_down
 async def stop(hub, ws_server, tcp_server):
     tcp_server.close()
     hub.shut_down()
@@ -259,6 +265,7 @@ async def stop(hub, ws_server, tcp_server):
     await asyncio.sleep(0)  # let the writers see their goodbyes
     await asyncio.wait_for(ws_server.wait_closed(), 5)
     await tcp_server.wait_closed()
+# ANCHOR_END: shut_down
 
 
 async def serve_until_signal(address):

@@ -232,6 +232,8 @@ impl Hub {
             },
         );
         drop(room);
+        // ANCHOR_END: join
+        // ANCHOR: join_halves
         tracing::debug!(name, "joined");
         let registration = Arc::new(Registration {
             hub: self.clone(),
@@ -251,7 +253,7 @@ impl Hub {
             },
         ))
     }
-    // ANCHOR_END: join
+    // ANCHOR_END: join_halves
 
     /// Who is present, sorted by name, with the events waiting in each outbox.
     pub fn members(&self) -> Vec<MemberInfo> {
@@ -437,6 +439,7 @@ impl Inbox {
             event = self.events.recv() => event.ok_or(LeaveReason::Quit),
         }
     }
+    // ANCHOR_END: inbox
 
     /// Completes when the hub removes this member, with the reason; pending forever
     /// otherwise. A writer races it against a send that may never finish, because a
@@ -468,4 +471,3 @@ impl Inbox {
         self.events.try_recv().ok()
     }
 }
-// ANCHOR_END: inbox

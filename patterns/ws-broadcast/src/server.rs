@@ -191,12 +191,12 @@ struct JoinQuery {
     name: String,
 }
 
-// ANCHOR: upgrade
 /// `GET /ws?name=NAME`: joins the hub, answers `101 Switching Protocols`, and hands the
 /// upgraded connection to tokio-tungstenite. A refused name gets a plain HTTP error, so
 /// the page can show why. (axum's own `WebSocketUpgrade` does the same handshake; this is
 /// tokio-tungstenite's `server-custom-accept` example, so the socket is tokio-tungstenite's
 /// `WebSocketStream` with its `WebSocketConfig`.)
+// ANCHOR: upgrade
 async fn upgrade(
     State(app): State<App>,
     Query(query): Query<JoinQuery>,
@@ -216,6 +216,8 @@ async fn upgrade(
             return (status, why.to_string()).into_response();
         }
     };
+    // ANCHOR_END: upgrade
+    // ANCHOR: upgrade_spawn
     let on_upgrade = hyper::upgrade::on(&mut request);
     let limits = app.limits;
     app.shutdown.spawn(async move {
@@ -241,7 +243,7 @@ async fn upgrade(
     )
         .into_response()
 }
-// ANCHOR_END: upgrade
+// ANCHOR_END: upgrade_spawn
 
 /// `Sec-WebSocket-Accept` for a valid upgrade request, `None` for anything else.
 fn accept_key(headers: &HeaderMap) -> Option<HeaderValue> {

@@ -92,7 +92,6 @@ where
     }
 }
 
-// ANCHOR: order
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_client_gets_every_other_message_in_order_exactly_once_across_transports() {
     const EACH: usize = 200;
@@ -135,6 +134,7 @@ async fn every_client_gets_every_other_message_in_order_exactly_once_across_tran
             (format!("tcp{n}"), heard)
         }));
     }
+    // ANCHOR: order
     for task in talking {
         let (me, heard) = task.await.unwrap();
         for other in ["ws0", "ws1", "ws2", "tcp0", "tcp1", "tcp2"] {
@@ -154,7 +154,6 @@ async fn every_client_gets_every_other_message_in_order_exactly_once_across_tran
 }
 // ANCHOR_END: order
 
-// ANCHOR: slow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
     let capacity = 32;
@@ -166,6 +165,7 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
         .await
         .unwrap();
     until_members(server.hub(), "three members", |names| names.len() == 3).await;
+    // ANCHOR: slow
     let padding = "x".repeat(500);
     let mut most_queued = 0;
     let mut sent = 0;
@@ -193,6 +193,7 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
         most_queued <= capacity,
         "an outbox held {most_queued}, more than {capacity}"
     );
+    // ANCHOR_END: slow
     // The reader is told, and still served.
     loop {
         if let Received::Event(Event::Left { name, reason }) =
@@ -208,7 +209,6 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
     // `sender` never reads either, but only a few notices were queued for it.
     assert_eq!(server.hub().members().len(), 2);
 }
-// ANCHOR_END: slow
 
 // ANCHOR: bad_input
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,7 +333,6 @@ async fn a_client_that_does_not_answer_pings_is_dropped_and_one_that_does_stays(
     until_members(server.hub(), "silent dropped", |names| names == ["answers"]).await;
 }
 
-// ANCHOR: thousand
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_websocket_clients_join_hear_a_broadcast_and_leave() {
     const CLIENTS: usize = 1000;
@@ -347,6 +346,7 @@ async fn a_thousand_websocket_clients_join_hear_a_broadcast_and_leave() {
         wanted >= CLIENTS as u64 * 2 + 100,
         "the open-files limit {hard} is too low"
     );
+    // ANCHOR: thousand
     let server = start(64).await;
     let url = server.ws_url();
     let mut clients = Vec::with_capacity(CLIENTS);
