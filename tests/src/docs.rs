@@ -1,10 +1,22 @@
 //! Checks what mdBook would include: every `{{#include file:anchor}}` names a file that
-//! exists and an anchor it defines, and code blocks hold includes, never pasted code.
+//! exists and an anchor it defines, no included excerpt is longer than a reader takes in
+//! (a chapter shows the lines that carry the idea and links to the whole file), and code
+//! blocks hold includes, never pasted code. A chapter's sections pair their Rust with the
+//! Python it translates, or say in so many words why there is none.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::chapters::{MAX_DEPTH, anchored};
+
+/// The longest excerpt a chapter includes: about what fits beside its explanation.
+pub const MAX_EXCERPT_LINES: usize = 40;
+
+/// How a section with Rust and no Python says why: a visible line, for the reader.
+pub const RUST_ONLY: &str = "**Rust only.**";
+
+/// The opening of a labelled pair, Python beside Rust (laid out by `docs/theme/catalogue.css`).
+pub const PAIR: &str = "<div class=\"side-by-side\">";
 
 /// Problems found in `markdown` and everything it includes, as readable lines.
 pub fn check_includes(markdown: &Path) -> Vec<String> {
@@ -38,12 +50,50 @@ fn walk(file: &Path, depth: usize, problems: &mut Vec<String>, seen: &mut BTreeS
             }
         } else if selector.chars().all(|c| c.is_ascii_digit() || c == ':') {
             problems.push(format!("{at}: line numbers break silently; use an ANCHOR"));
-        } else if !has_anchor(&target, selector) {
-            problems.push(format!(
-                "{at}: no ANCHOR/ANCHOR_END pair named {selector:?}"
-            ));
+        } else {
+            match std::fs::read_to_string(&target).map(|text| anchored(&text, selector)) {
+                Ok(Ok(excerpt)) => too_long(&at, excerpt.lines().count(), problems),
+                _ => problems.push(format!(
+                    "{at}: no ANCHOR/ANCHOR_END pair named {selector:?}"
+                )),
+            }
+        }
+        if selector.is_empty() && target.extension().is_none_or(|e| e != "md") {
+            let lines = std::fs::read_to_string(&target).map_or(0, |t| t.lines().count());
+            too_long(&at, lines, problems);
         }
     }
+}
+
+fn too_long(at: &str, lines: usize, problems: &mut Vec<String>) {
+    if lines > MAX_EXCERPT_LINES {
+        problems.push(format!(
+            "{at}: {lines} lines; show at most {MAX_EXCERPT_LINES} (a finer anchor) and link \
+             to the whole file"
+        ));
+    }
+}
+
+/// Sections (`## ` headings) of a chapter that show Rust but neither the Python it
+/// translates beside it (a labelled `side-by-side` pair) nor a [`RUST_ONLY`] line saying
+/// why there is none.
+pub fn sections_without_python(chapter: &str) -> Vec<String> {
+    let mut sections: Vec<(String, String)> = Vec::new();
+    for line in chapter.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            sections.push((title.to_owned(), String::new()));
+        } else if let Some((_, body)) = sections.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    sections
+        .into_iter()
+        .filter(|(_, body)| {
+            body.contains("```rust") && !body.contains(PAIR) && !body.contains(RUST_ONLY)
+        })
+        .map(|(title, _)| title)
+        .collect()
 }
 
 /// The insides of every `{{#include ...}}` in `text`.
@@ -57,10 +107,6 @@ fn includes(text: &str) -> Vec<&str> {
         rest = &after[end..];
     }
     found
-}
-
-fn has_anchor(file: &Path, name: &str) -> bool {
-    std::fs::read_to_string(file).is_ok_and(|text| anchored(&text, name).is_ok())
 }
 
 /// Rust and Python code blocks may only hold includes: code is pulled, never pasted.

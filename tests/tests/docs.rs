@@ -1,11 +1,12 @@
 //! The book builds from what exists: includes name real files and anchors, code is never
 //! pasted, every pattern has its chapter (whose expansion is its README), its SUMMARY entry, its asyncio → tokio rows
-//! and its line in the README.
+//! and its line in the README. Excerpts are short, and a section that shows Rust shows the
+//! Python beside it or says why there is none.
 
 use std::fs;
 
 use workspace_tests::chapters::readme;
-use workspace_tests::docs::check_includes;
+use workspace_tests::docs::{MAX_EXCERPT_LINES, check_includes, sections_without_python};
 use workspace_tests::{patterns, workspace_root};
 
 #[test]
@@ -89,6 +90,40 @@ fn a_readme_reads_well_as_a_plain_file() {
 }
 
 #[test]
+fn every_section_that_shows_rust_shows_its_python_or_says_why() {
+    let root = workspace_root();
+    let mut missing = Vec::new();
+    for pattern in patterns().unwrap() {
+        let chapter = root.join(format!("docs/src/patterns/{}.md", pattern.name));
+        let text = fs::read_to_string(&chapter).unwrap();
+        for title in sections_without_python(&text) {
+            missing.push(format!("{}: ## {title}", chapter.display()));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "sections with Rust and no Python: pair them, or write a **Rust only.** line saying \
+         why:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn a_section_passes_with_its_python_or_a_reason_and_fails_without() {
+    let chapter = "# p\n\nintro ```rust\n\n## Paired\n<div class=\"side-by-side\"><div>\n\
+                   ```python\n```\n</div><div>\n```rust\n```\n</div></div>\n\
+                   ## Stacked, unlabelled\n```python\n```\n```rust\n```\n\
+                   ## Explained\n**Rust only.** asyncio has no such thing.\n```rust\n```\n\
+                   ## Bare\n```rust\n```\n## Prose only\nwords\n\
+                   ## Pair in a subsection\n```rust\n```\n### Sub\n\
+                   <div class=\"side-by-side\"><div>\n```python\n```\n</div></div>\n";
+    assert_eq!(
+        sections_without_python(chapter),
+        ["Stacked, unlabelled", "Bare"]
+    );
+}
+
+#[test]
 fn python_commands_run_the_virtual_environments_python() {
     let root = workspace_root();
     let mut pages: Vec<_> = walk(&root.join("docs/src"));
@@ -117,7 +152,7 @@ fn python_commands_run_the_virtual_environments_python() {
 }
 
 #[test]
-fn the_checker_catches_missing_files_anchors_line_numbers_and_pasted_code() {
+fn the_checker_catches_missing_files_anchors_line_numbers_long_excerpts_and_pasted_code() {
     let dir = std::env::temp_dir().join(format!("docs-check-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     fs::write(
@@ -125,12 +160,21 @@ fn the_checker_catches_missing_files_anchors_line_numbers_and_pasted_code() {
         "// ANCHOR: here\nfn f() {}\n// ANCHOR_END: here\n",
     )
     .unwrap();
+    let long: String = (0..=MAX_EXCERPT_LINES)
+        .map(|i| format!("let x{i} = {i};\n"))
+        .collect();
+    fs::write(
+        dir.join("long.rs"),
+        format!("// ANCHOR: long\n{long}// ANCHOR_END: long\n"),
+    )
+    .unwrap();
     let page = dir.join("page.md");
     fs::write(
         &page,
         "```rust\n{{#include code.rs:here}}\n```\n```rust\n{{#include code.rs:gone}}\n```\n\
          ```rust\n{{#include missing.rs}}\n```\n```rust\n{{#include code.rs:1:2}}\n```\n\
-         ```python\nprint('pasted')\n```\n```text\nfree text is fine\n```\n",
+         ```python\nprint('pasted')\n```\n```text\nfree text is fine\n```\n\
+         ```rust\n{{#include long.rs:long}}\n```\n",
     )
     .unwrap();
     let problems = check_includes(&page);
@@ -140,9 +184,10 @@ fn the_checker_catches_missing_files_anchors_line_numbers_and_pasted_code() {
     assert!(has("no file"), "{problems:?}");
     assert!(has("line numbers"), "{problems:?}");
     assert!(has("code pasted"), "{problems:?}");
+    assert!(has("41 lines; show at most 40"), "{problems:?}");
     assert_eq!(
         problems.len(),
-        4,
+        5,
         "the valid include and the text block pass: {problems:?}"
     );
 }
