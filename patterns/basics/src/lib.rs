@@ -148,13 +148,13 @@ pub fn block_on_from_sync<F: Future>(future: F) -> anyhow::Result<F::Output> {
 }
 // ANCHOR_END: block_on
 
+// ANCHOR: spawn_many
 /// The spawn benchmark: spawns `n` no-op tasks, then awaits their handles in order.
 ///
 /// # Cancel safety
 ///
 /// Dropping it detaches the tasks not yet awaited; each runs to the end (at once: they
 /// do nothing), and the sum is lost.
-// ANCHOR: spawn_many
 pub async fn spawn_and_join_all(n: usize) -> Result<usize, JoinError> {
     let handles: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let results = join_all(handles).await;
@@ -176,8 +176,7 @@ pub async fn spawn_and_await_each(n: usize) -> Result<usize, JoinError> {
     Ok(sum)
 }
 
-/// The spawn benchmark with a `JoinSet`: results in completion order, tasks aborted if
-/// the set is dropped.
+/// The spawn benchmark with a `JoinSet`: completion order, tasks aborted with the set.
 ///
 /// # Cancel safety
 ///

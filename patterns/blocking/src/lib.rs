@@ -128,6 +128,7 @@ pub async fn on_rayon<T: Send + 'static>(
 }
 // ANCHOR_END: rayon
 
+// ANCHOR: batches
 /// `join_all` per batch of `size`: each batch waits for its slowest item. A panic in an
 /// item's future is the caller's code failing: it propagates, and the items in flight are
 /// dropped on the way (none is silently skipped).
@@ -136,7 +137,6 @@ pub async fn on_rayon<T: Send + 'static>(
 ///
 /// Cancel safe: the items in flight live inside this future, so dropping it drops them,
 /// and no later batch starts.
-// ANCHOR: batches
 pub async fn in_fixed_batches<T, F, Fut>(items: Vec<T>, size: usize, work: F) -> Vec<Fut::Output>
 where
     F: Fn(T) -> Fut,
@@ -150,7 +150,9 @@ where
     }
     results
 }
+// ANCHOR_END: batches
 
+// ANCHOR: window
 /// A sliding window: always `size` items in flight, the next starting as soon as any one
 /// ends. `buffer_unordered` refills at once; `buffered` would not, because finished items
 /// behind a slow first one keep their slots until they can be yielded in order. Input order
@@ -176,4 +178,4 @@ where
     indexed.sort_unstable_by_key(|(index, _)| *index);
     indexed.into_iter().map(|(_, output)| output).collect()
 }
-// ANCHOR_END: batches
+// ANCHOR_END: window

@@ -158,6 +158,7 @@ impl Default for PoolConfig {
     }
 }
 
+// ANCHOR: connect_probe
 /// Opens a pool to `url` and applies the migrations.
 ///
 /// SQLite connections get a `busy_timeout` (a writer waits for the lock instead of failing
@@ -168,7 +169,6 @@ impl Default for PoolConfig {
 ///
 /// Dropping the future closes the connections opened so far; a migration interrupted
 /// half-way is rolled back by its database, and applied again on the next start.
-// ANCHOR: connect_probe
 pub async fn connect(url: &str, config: PoolConfig) -> Result<AnyPool, DbError> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of(url)?;
@@ -259,6 +259,7 @@ pub struct UserDetails {
     pub bio: Option<String>,
 }
 
+// ANCHOR: insert
 /// `INSERT ... RETURNING id`: the new user's id. `executor` is a pool, a connection or a
 /// transaction. A duplicate email is [`DbError::DuplicateEmail`].
 ///
@@ -268,7 +269,6 @@ pub struct UserDetails {
 /// dropped, and its id is then lost to the caller. Retrying is safe all the same: the
 /// unique email turns a second insert into [`DbError::DuplicateEmail`], never a second
 /// row. Inside a transaction ([`place_order`]) it is all or nothing.
-// ANCHOR: insert
 pub async fn insert_user<'e>(
     executor: impl Executor<'e, Database = Any>,
     name: &str,
@@ -286,7 +286,9 @@ pub async fn insert_user<'e>(
             other => DbError::Sqlx(other),
         })
 }
+// ANCHOR_END: insert
 
+// ANCHOR: user_by_id
 /// `SELECT ... WHERE id = $1`, or `None`.
 ///
 /// # Cancel safety
@@ -302,7 +304,7 @@ pub async fn user_by_id<'e>(
         .await?;
     Ok(user)
 }
-// ANCHOR_END: insert
+// ANCHOR_END: user_by_id
 
 // ANCHOR: at_once
 /// Inserts every `(name, email)` at once, one pooled connection each (`gather` of five
@@ -347,6 +349,7 @@ pub async fn user_details(pool: &AnyPool, id: i64) -> Result<UserDetails, DbErro
 }
 // ANCHOR_END: at_once
 
+// ANCHOR: begin_write
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, which takes
 /// the write lock at once, waiting up to `busy_timeout` for it. A plain (deferred) `BEGIN`
 /// that reads first and writes later must upgrade its lock, and SQLite refuses that
@@ -356,7 +359,6 @@ pub async fn user_details(pool: &AnyPool, id: i64) -> Result<UserDetails, DbErro
 /// # Cancel safety
 ///
 /// Cancel safe: a transaction begun when the future is dropped is rolled back.
-// ANCHOR: begin_write
 pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, Any>, DbError> {
     let tx = if pool.connect_options().database_url.scheme() == "sqlite" {
         pool.begin_with("BEGIN IMMEDIATE").await?
@@ -367,6 +369,7 @@ pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, An
 }
 // ANCHOR_END: begin_write
 
+// ANCHOR: transaction
 /// Writes a user's profile and orders in one transaction: all of them, or none.
 /// A failure (an unknown user, say) rolls everything back; so does dropping the future
 /// before it commits, because an uncommitted `Transaction` rolls back when dropped.
@@ -375,7 +378,6 @@ pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, An
 ///
 /// Cancel safe: dropped before the commit, nothing is written; the commit itself is one
 /// statement that the server applies whole or not at all.
-// ANCHOR: transaction
 pub async fn place_order(
     pool: &AnyPool,
     user_id: i64,

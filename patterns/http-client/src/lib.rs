@@ -189,6 +189,7 @@ pub struct Post {
     pub body: String,
 }
 
+// ANCHOR: typed
 /// One user and the posts numbered 1 to `posts`, all requested at once, decoded into
 /// structs.
 ///
@@ -196,7 +197,6 @@ pub struct Post {
 ///
 /// Dropping it drops every request: reqwest closes a connection whose response is not complete,
 /// so nothing stays open or half-read.
-// ANCHOR: typed
 pub async fn user_and_first_posts(
     client: &Client,
     base_url: &str,
@@ -213,6 +213,7 @@ pub async fn user_and_first_posts(
 }
 // ANCHOR_END: typed
 
+// ANCHOR: retry
 /// Sends `request`, retrying transient failures ([`HttpError::is_transient`]) as `backoff`
 /// says, but only if the method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and
 /// the body can be replayed: a POST that timed out may already have happened, so it is
@@ -226,7 +227,6 @@ pub async fn user_and_first_posts(
 /// Dropping it drops the try in flight, or the wait before the next: reqwest closes a
 /// connection whose response is not complete, so nothing stays open or half-read; no later try
 /// is sent. A dropped POST may still have reached the server, as any request cut short may.
-// ANCHOR: retry
 pub async fn send_with_retry(
     client: &Client,
     request: Request,

@@ -362,6 +362,7 @@ impl Accounts {
         self.lock()[to] += amount;
     }
 
+    // ANCHOR: transfer_naive
     /// The mistake: withdraw, `.await`, deposit.
     ///
     /// # Cancel safety
@@ -370,7 +371,6 @@ impl Accounts {
     /// chose another branch, a client that went away) it has withdrawn and will never
     /// deposit, and the money is gone. asyncio's `CancelledError` lands at the same `await`
     /// with the same result unless the coroutine catches it.
-    // ANCHOR: transfer_naive
     pub async fn transfer_naive(
         &self,
         from: usize,
@@ -384,13 +384,13 @@ impl Accounts {
     }
     // ANCHOR_END: transfer_naive
 
+    // ANCHOR: transfer_guarded
     /// Fix one: a drop guard that puts the money back if the transfer is dropped half-way.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropped after the withdrawal, the guard deposits the amount back into
     /// `from`, so a cancelled transfer leaves the balances as they were.
-    // ANCHOR: transfer_guarded
     pub async fn transfer_guarded(
         &self,
         from: usize,
@@ -410,6 +410,7 @@ impl Accounts {
     }
     // ANCHOR_END: transfer_guarded
 
+    // ANCHOR: transfer_cancellable
     /// Fix two: cancellation asked for, not imposed. The caller cancels `token`; the
     /// transfer notices at its `.await` and undoes its withdrawal itself, where it could
     /// also `.await` (a drop guard cannot: `Drop` is synchronous).
@@ -420,7 +421,6 @@ impl Accounts {
     /// [`TransferError::Cancelled`]. Dropped at its `.await`, it loses the amount like
     /// [`transfer_naive`](Self::transfer_naive); combine it with a guard or a task (below)
     /// where a drop can happen.
-    // ANCHOR: transfer_cancellable
     pub async fn transfer_cancellable(
         &self,
         from: usize,
@@ -442,6 +442,7 @@ impl Accounts {
     }
     // ANCHOR_END: transfer_cancellable
 
+    // ANCHOR: transfer_in_task
     /// Fix three: the transfer runs in a task of its own, which a dropped caller does not
     /// cancel (`tokio::spawn`; asyncio's `shield` is the nearest idea).
     ///
@@ -450,7 +451,6 @@ impl Accounts {
     /// Cancel safe: dropping the future drops only the wait; the spawned task finishes the
     /// transfer. If that task panics or its runtime shuts down half-way, the guarded
     /// transfer inside it refunds, and the error says so.
-    // ANCHOR: transfer_in_task
     pub async fn transfer_in_task(
         &self,
         from: usize,

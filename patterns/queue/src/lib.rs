@@ -136,6 +136,7 @@ pub enum TryPutError<T> {
 }
 
 impl<T> Producer<T> {
+    // ANCHOR: put
     /// `await queue.put(item)`: waits while the queue is full.
     ///
     /// # Cancel safety
@@ -146,7 +147,6 @@ impl<T> Producer<T> {
     /// keep the item, race [`Producer::try_put`] instead. (flume's own `send_async` can hand
     /// the item over after its future was last polled, which would leave the counts
     /// unknowable: that is why `put` waits on a [`Notify`] of its own.)
-    // ANCHOR: put
     pub async fn put(&self, mut item: T) -> Result<(), NoConsumers<T>> {
         match self.try_put(item) {
             Ok(()) => return Ok(()),
@@ -168,7 +168,9 @@ impl<T> Producer<T> {
             room.await;
         }
     }
+    // ANCHOR_END: put
 
+    // ANCHOR: try_put
     /// `queue.put_nowait(item)`: queues the item if there is room now, else gives it back.
     pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
         // Counted before it is visible, so join() can never see it done before it is put.
@@ -181,7 +183,7 @@ impl<T> Producer<T> {
             }
         })
     }
-    // ANCHOR_END: put
+    // ANCHOR_END: try_put
 }
 
 /// The receiving side. Clone one per consumer.
@@ -215,6 +217,7 @@ impl<T> Clone for Consumer<T> {
 }
 
 impl<T> Consumer<T> {
+    // ANCHOR: get
     /// `await queue.get()`: the next item, or `None` once every producer is gone and the
     /// queue is empty. Call [`Consumer::done`] when the item is finished (`task_done`).
     ///
@@ -222,7 +225,6 @@ impl<T> Consumer<T> {
     ///
     /// Cancel safe: an item is taken only when this returns it. Dropped while waiting, it
     /// takes nothing, and the item goes to the next `get`.
-    // ANCHOR: get
     pub async fn get(&self) -> Option<T> {
         let item = self.receiver.recv_async().await.ok()?;
         // Room for one more: wake a waiting producer, if any (see `Room`).
@@ -384,20 +386,16 @@ impl<T, E> ConsumerReport<T, E> {
     }
 }
 
-/// Takes items until the queue is closed and empty. Each item is processed, or, after an
-/// abort, set aside as unprocessed. `process` hands a failed item back with its error, so
-/// it is reported, and the loop goes on; a `process` that panics is counted in
-/// [`ConsumerReport::panicked`], and the loop goes on too. Every item is marked done, so
-/// `join()` sees it.
+// ANCHOR: consume
+/// Takes items until the queue is closed and empty, processing each (or, after an abort,
+/// setting it aside). A failed item comes back with its error and a panic is counted in
+/// [`ConsumerReport::panicked`]; either way the loop goes on, and every item is marked done.
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe. Dropped while an item is being processed, that item is dropped half
-/// done, reported nowhere and never marked done, so [`Progress::join`] keeps waiting for
-/// it (which at least shows that something was lost). Stop consumers with
-/// [`StopSignal`] instead: they check it between items. Python's consumer task, cancelled
-/// at the same point, loses its item the same way.
-// ANCHOR: consume
+/// Not cancel safe: the item in hand is dropped half done, reported nowhere and never
+/// marked done, so [`Progress::join`] keeps waiting. Stop consumers with [`StopSignal`]
+/// instead, checked between items. A cancelled Python consumer loses its item the same way.
 pub async fn consume<T, E, Fut>(
     consumer: Consumer<T>,
     process: impl Fn(T) -> Fut,
@@ -460,16 +458,15 @@ impl<T, E> RunReport<T, E> {
     }
 }
 
+// ANCHOR: run
 /// Spawns the producers and consumers of `config` on one queue and waits for all of them.
 /// `make(producer, index)` builds an item; `process` handles one.
 ///
 /// # Cancel safety
 ///
 /// Not cancel safe: dropping it aborts every producer and consumer (they live in
-/// `JoinSet`s), and the items queued or in hand are dropped unreported. To stop a run and
-/// still get its report, call [`StopSignal::drain`] or [`StopSignal::abort`] and keep
-/// awaiting it.
-// ANCHOR: run
+/// `JoinSet`s), and the items queued or in hand are dropped unreported. To keep the
+/// report, call [`StopSignal::drain`] or [`StopSignal::abort`] and keep awaiting it.
 pub async fn run<T, E, Fut>(
     config: RunConfig,
     make: impl Fn(usize, u64) -> T + Clone + Send + 'static,

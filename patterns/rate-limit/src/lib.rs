@@ -137,13 +137,13 @@ impl HostLimits {
     // ANCHOR_END: host_limits
 }
 
+// ANCHOR: fetch_within
 /// Fetches every URL at once, within `limits`.
 ///
 /// # Cancel safety
 ///
 /// Cancel safe: every request and its permits live in this future, so dropping it closes
 /// the connections and gives every slot back (`limits.available()` is full again).
-// ANCHOR: fetch_within
 pub async fn fetch_within(
     client: &Client,
     urls: &[String],
@@ -223,13 +223,13 @@ impl RateLimit {
 }
 // ANCHOR_END: rate_limit
 
+// ANCHOR: rate
 /// Fetches every URL, starting at most what `rate` allows, with `concurrency` in flight.
 ///
 /// # Cancel safety
 ///
 /// Cancel safe: dropping it drops the requests in flight (their connections close) and
 /// starts no other. The starts already taken from `rate` stay spent.
-// ANCHOR: rate
 pub async fn fetch_at_rate(
     client: &Client,
     urls: &[String],

@@ -36,13 +36,13 @@ pub struct Connection {
 }
 
 impl Connection {
+    // ANCHOR: connection
     /// Connects to `base_url` (`http://host:port`): the `__aenter__`.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: until it returns there is only a socket being connected, closed when
     /// dropped; hyper's task is spawned in the same poll that returns the connection.
-    // ANCHOR: connection
     pub async fn connect(base_url: &str) -> anyhow::Result<Self> {
         let uri: Uri = base_url
             .parse()

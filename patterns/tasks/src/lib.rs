@@ -187,6 +187,7 @@ pub struct WorkersSummary {
     pub shutdown: ShutdownReport,
 }
 
+// ANCHOR: run_workers
 /// Runs `cooperative` workers that honour the shutdown signal and `stubborn` ones that
 /// ignore it, until `shutdown` is triggered (by Ctrl-C, a timer, a test). Then gives them
 /// `grace` to finish and aborts the rest.
@@ -196,7 +197,6 @@ pub struct WorkersSummary {
 /// The workers belong to `shutdown`, not to this future: dropping it stops the waiting and
 /// leaves them running, and the reports of the cooperative ones are lost. Trigger
 /// `shutdown` and await `shutdown.shutdown(grace)` to stop them.
-// ANCHOR: run_workers
 pub async fn run_workers(
     client: &Client,
     url: &str,
@@ -228,6 +228,8 @@ pub async fn run_workers(
             }
         });
     }
+    // ANCHOR_END: run_workers
+    // ANCHOR: run_workers_shutdown
     shutdown.triggered().await;
     let report = shutdown.shutdown(grace).await;
     let finished = std::mem::take(&mut *finished.lock().unwrap_or_else(PoisonError::into_inner));
@@ -236,7 +238,7 @@ pub async fn run_workers(
         shutdown: report,
     }
 }
-// ANCHOR_END: run_workers
+// ANCHOR_END: run_workers_shutdown
 
 /// Blocking work that was told to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -202,6 +202,7 @@ impl<O: Origin> UserCache<O> {
         }
     }
 
+    // ANCHOR: cache_get
     /// User `id`: from the cache while fresh, else from the origin (one fetch per id in
     /// flight, however many callers wait for it). A failed fetch is not cached.
     ///
@@ -209,7 +210,6 @@ impl<O: Origin> UserCache<O> {
     ///
     /// Cancel safe: the fetch runs in a task of its own. Dropping `get` drops only the
     /// wait; the fetch finishes and fills the cache for the next caller.
-    // ANCHOR: cache_get
     pub async fn get(&self, id: u32) -> Result<User, LookupError> {
         let pending = {
             let mut entries = self.inner.lock();
@@ -344,6 +344,7 @@ pub fn reply_line(result: Result<User, LookupError>) -> String {
     }
 }
 
+// ANCHOR: protocol
 /// Answers `GET <id>` lines on `io` until the client closes it: one reply line each,
 /// `OK {json}`, `NOT_FOUND <id>` or `ERR <reason>`. A malformed request gets `ERR` and the
 /// connection goes on; a line longer than [`MAX_LINE`] gets `ERR` and the connection is
@@ -353,7 +354,6 @@ pub fn reply_line(result: Result<User, LookupError>) -> String {
 ///
 /// Dropping it closes the connection. A lookup in flight is not wasted (see
 /// [`UserCache::get`]); its reply is never sent.
-// ANCHOR: protocol
 pub async fn serve_connection<IO, O>(io: IO, cache: UserCache<O>) -> Result<(), LinesCodecError>
 where
     IO: AsyncRead + AsyncWrite + Unpin,

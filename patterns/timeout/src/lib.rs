@@ -198,6 +198,7 @@ pub enum RetryError<E> {
     },
 }
 
+// ANCHOR: retry
 /// Runs `attempt` until it succeeds, fails in a way `retryable` rejects, runs out of tries
 /// or runs out of budget. Each try is cut off at the budget's end too. A panic in
 /// `attempt` or `retryable` is a bug, not a failure to retry: it propagates.
@@ -206,7 +207,6 @@ pub enum RetryError<E> {
 ///
 /// Dropping it drops the try in flight, or the wait before the next one; no later try
 /// starts. A try cut short may have had effects already, as any dropped request may.
-// ANCHOR: retry
 pub async fn retry<T, E, F, Fut>(
     policy: &Backoff,
     mut attempt: F,
