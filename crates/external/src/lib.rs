@@ -4,6 +4,7 @@
 pub mod chromium;
 pub mod mdbook;
 pub mod postgres;
+pub mod redis;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
