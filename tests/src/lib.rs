@@ -22,6 +22,8 @@ pub struct Pattern {
     pub expect: Vec<String>,
     /// Lines its Python reference must print.
     pub python_expect: Vec<String>,
+    /// Servers its Python reference needs besides the fixture (`redis`).
+    pub python_needs: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +48,8 @@ struct Promises {
     expect: Vec<String>,
     #[serde(default, rename = "python-expect")]
     python_expect: Vec<String>,
+    #[serde(default, rename = "python-needs")]
+    python_needs: Vec<String>,
 }
 
 /// Every pattern under `patterns/`, sorted by name.
@@ -70,6 +74,7 @@ pub fn patterns() -> anyhow::Result<Vec<Pattern>> {
             dir,
             expect: promises.expect,
             python_expect: promises.python_expect,
+            python_needs: promises.python_needs,
         });
     }
     patterns.sort_by(|a, b| a.name.cmp(&b.name));

@@ -1,10 +1,12 @@
-//! Every Python reference runs against the same in-process fixture server and prints
-//! what its pattern promises. (The Python benchmarks run in each pattern's benchmark,
+//! Every Python reference runs against the same in-process fixture server (and a
+//! throwaway Redis, for the references that name it in `python-needs`) and prints what
+//! its pattern promises. (The Python benchmarks run in each pattern's benchmark,
 //! which `cargo test` runs as a quick check.)
 //! Without Python and its packages this skips visibly; under CI=true it fails.
 
 use std::time::Duration;
 
+use external_tools::redis::Redis;
 use external_tools::{Python, require};
 use fixture_server::FixtureServer;
 use tokio::process::Command;
@@ -18,15 +20,26 @@ async fn every_python_reference_runs_against_the_fixture() {
         return;
     };
     let server = FixtureServer::start().await.unwrap();
+    let redis = require(
+        "Redis for the Python references that need it",
+        Redis::start(&Default::default()),
+    );
     let mut ran = 0;
     let mut failures = Vec::new();
     for pattern in patterns().unwrap() {
+        let needs_redis = pattern.python_needs.iter().any(|n| n == "redis");
+        if needs_redis && redis.is_none() {
+            continue; // skipped, and `require` said so
+        }
         for script in scripts(&pattern.dir, false) {
             ran += 1;
             let mut command = Command::from(python.script(&script));
             command
                 .env("FIXTURE_URL", server.base_url())
                 .kill_on_drop(true);
+            if let Some(redis) = &redis {
+                command.env("REDIS_URL", redis.url());
+            }
             match run(command).await {
                 Ok(stdout) => {
                     let absent = missing(&stdout, &pattern.python_expect);

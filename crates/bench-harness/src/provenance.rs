@@ -14,6 +14,7 @@ const PYTHON_PACKAGES: &[&str] = &[
     "asyncpg",
     "aiosqlite",
     "websockets",
+    "redis",
 ];
 
 /// What produced a record. Every record of one run carries the same provenance.

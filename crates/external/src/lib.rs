@@ -56,6 +56,7 @@ pub const PYTHON_MODULES: &[&str] = &[
     "websockets",
     "pytest",
     "pytest_asyncio",
+    "redis",
 ];
 
 /// The file `name` in the first directory of `PATH` that has it.

@@ -110,9 +110,19 @@ impl Redis {
         let dir = self.dir.display().to_string();
         let log = self.dir.join("redis.log").display().to_string();
         let mut args: Vec<&str> = vec![
-            "--port", &port, "--bind", "127.0.0.1", "--dir", &dir, "--logfile", &log,
+            "--port",
+            &port,
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            &dir,
+            "--logfile",
+            &log,
             // No snapshots: the append-only file, when on, is the only persistence.
-            "--save", "", "--daemonize", "no",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
         ];
         if self.options.append_only {
             args.extend(["--appendonly", "yes", "--appendfsync", "always"]);

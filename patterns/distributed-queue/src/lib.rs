@@ -30,7 +30,8 @@ use futures::FutureExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::streams::{
     StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamInfoGroupsReply,
-    StreamPendingCountReply, StreamPendingReply, StreamRangeReply, StreamReadOptions, StreamReadReply,
+    StreamPendingCountReply, StreamPendingReply, StreamRangeReply, StreamReadOptions,
+    StreamReadReply,
 };
 use redis::{
     AsyncConnectionConfig, Client, Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError,
@@ -294,7 +295,8 @@ impl Queue {
         let summary = redis::cmd("XPENDING")
             .arg(&[&self.config.stream, &self.config.group])
             .to_owned();
-        let reply: StreamPendingReply = run_cmd(&self.commands, &self.config.retry, &summary).await?;
+        let reply: StreamPendingReply =
+            run_cmd(&self.commands, &self.config.retry, &summary).await?;
         Ok(match reply {
             StreamPendingReply::Data(data) => data
                 .consumers
@@ -322,7 +324,9 @@ impl Queue {
 
 impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queue").field("config", &self.config).finish()
+        f.debug_struct("Queue")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -409,7 +413,10 @@ impl Reader {
             client.get_multiplexed_async_connection_with_config(&reads)
         })
         .await?;
-        let client_id = redis::cmd("CLIENT").arg("ID").query_async(&mut conn).await?;
+        let client_id = redis::cmd("CLIENT")
+            .arg("ID")
+            .query_async(&mut conn)
+            .await?;
         Ok(Self { conn, client_id })
     }
     // ANCHOR_END: reader
@@ -427,7 +434,9 @@ pub struct Consumer {
 
 impl std::fmt::Debug for Consumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Consumer").field("name", &self.name).finish()
+        f.debug_struct("Consumer")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -459,7 +468,10 @@ impl Consumer {
             .to_owned();
         let mut tries = 0;
         loop {
-            match read.query_async::<Option<StreamReadReply>>(&mut self.reader.conn).await {
+            match read
+                .query_async::<Option<StreamReadReply>>(&mut self.reader.conn)
+                .await
+            {
                 Ok(reply) => return Ok(deliveries(reply)),
                 Err(e) if is_transient(&e) && tries < self.config.retry.retries => {
                     tries += 1;
@@ -555,7 +567,12 @@ impl Consumer {
         let mut pipe = redis::pipe();
         for entry in entries {
             pipe.cmd("XPENDING")
-                .arg(&[&self.config.stream, &self.config.group, &entry.id, &entry.id])
+                .arg(&[
+                    &self.config.stream,
+                    &self.config.group,
+                    &entry.id,
+                    &entry.id,
+                ])
                 .arg(1);
         }
         let replies: Vec<StreamPendingCountReply> =
@@ -772,7 +789,7 @@ impl IdempotentSink {
     /// # Cancel safety
     ///
     /// Cancel safe: it only reads.
-    pub async fn len(&mut self) -> Result<u64, QueueError> {
+    pub async fn count(&mut self) -> Result<u64, QueueError> {
         let count = redis::cmd("HLEN").arg(&self.key).to_owned();
         Ok(run_cmd(&self.commands, &self.retry, &count).await?)
     }

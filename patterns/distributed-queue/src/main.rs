@@ -25,7 +25,11 @@ use tokio_util::sync::CancellationToken;
 /// Producers and consumers on a Redis Stream: one consumer is killed mid-run and nothing
 /// is lost. `produce` and `consume` run one side alone, against any Redis.
 #[derive(Debug, Parser)]
-#[command(version, allow_negative_numbers = true, args_conflicts_with_subcommands = true)]
+#[command(
+    version,
+    allow_negative_numbers = true,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
     #[command(subcommand)]
     role: Option<Role>,
@@ -139,7 +143,9 @@ async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
 // ANCHOR: consume
 async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
     let config = config(&args.target, args.claim_idle_ms);
-    let sink_key = args.sink.unwrap_or_else(|| format!("{}:sink", config.stream));
+    let sink_key = args
+        .sink
+        .unwrap_or_else(|| format!("{}:sink", config.stream));
     let queue = Queue::open(&args.target.redis_url, config).await?;
     let mut consumer = queue.consumer(&args.name).await?;
     let sink = queue.sink(sink_key);
@@ -197,9 +203,10 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         }
     };
     let owned_keys = args.stream.is_none();
-    let stream = args.stream.clone().unwrap_or_else(|| {
-        format!("catalogue:demo:{}", std::process::id())
-    });
+    let stream = args
+        .stream
+        .clone()
+        .unwrap_or_else(|| format!("catalogue:demo:{}", std::process::id()));
     let target = Target {
         redis_url: url,
         stream,
@@ -224,9 +231,18 @@ async fn run_demo(args: &DemoArgs, target: &Target, queue: &Queue) -> anyhow::Re
     let mut producers = Vec::new();
     let per = args.items / args.producers;
     for p in 0..args.producers {
-        let count = if p + 1 == args.producers { args.items - per * p } else { per };
+        let count = if p + 1 == args.producers {
+            args.items - per * p
+        } else {
+            per
+        };
         let (first, count) = ((per * p).to_string(), count.to_string());
-        producers.push(spawn(&exe, "produce", &base, &["--first", &first, "--count", &count])?);
+        producers.push(spawn(
+            &exe,
+            "produce",
+            &base,
+            &["--first", &first, "--count", &count],
+        )?);
     }
     queue.producer().put(&Item::new("poison-1", POISON)).await?;
     println!(
@@ -238,7 +254,7 @@ async fn run_demo(args: &DemoArgs, target: &Target, queue: &Queue) -> anyhow::Re
     // Kill the first consumer once a third of the items are in the sink: it dies with a
     // batch in hand, unacknowledged, as a crashed worker would.
     let mut sink = queue.sink(format!("{}:sink", target.stream));
-    while sink.len().await? < args.items / 3 {
+    while sink.count().await? < args.items / 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let (victim, child) = &mut consumers[0];
@@ -252,10 +268,13 @@ async fn run_demo(args: &DemoArgs, target: &Target, queue: &Queue) -> anyhow::Re
         let status = producer.wait().await?;
         anyhow::ensure!(status.success(), "a producer failed: {status}");
     }
-    let progress = tokio::time::timeout(Duration::from_secs(120), queue.wait_drained(Duration::from_millis(20)))
-        .await
-        .context("the queue did not drain within 120 s")??;
-    let stored = sink.len().await?;
+    let progress = tokio::time::timeout(
+        Duration::from_secs(120),
+        queue.wait_drained(Duration::from_millis(20)),
+    )
+    .await
+    .context("the queue did not drain within 120 s")??;
+    let stored = sink.count().await?;
     println!(
         "4. drained: {stored} of {} items in the sink, each once: {}; pending {}",
         args.items,
