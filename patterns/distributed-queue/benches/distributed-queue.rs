@@ -68,7 +68,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         &mut durations,
     );
     bench.record(record.on(runtime_name))?;
-    bench.record(redis_benchmark_xadd(&server, n)?)?;
+    for pipeline in [1, 100] {
+        bench.record(redis_benchmark_xadd(&server, n, pipeline)?)?;
+    }
 
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_distributed_queue.py");
     let extra = ["--redis-url".to_owned(), url.clone()];
@@ -150,9 +152,9 @@ async fn produce_only(url: &str, n: u64) -> u64 {
     put
 }
 
-/// `redis-benchmark`'s `XADD` rate on the same server: 50 clients, no pipelining (its
-/// defaults), the server's own bound for one command per round trip.
-fn redis_benchmark_xadd(server: &Redis, n: u64) -> anyhow::Result<Record> {
+/// `redis-benchmark`'s `XADD` rate on the same server, 50 clients: with `pipeline` 1 (its
+/// default) one command per round trip; with 100, pipelines as long as the producer's.
+fn redis_benchmark_xadd(server: &Redis, n: u64, pipeline: u32) -> anyhow::Result<Record> {
     let exe = external_tools::redis::binary("redis-benchmark").map_err(anyhow::Error::msg)?;
     let output = std::process::Command::new(&exe)
         .args([
@@ -164,6 +166,7 @@ fn redis_benchmark_xadd(server: &Redis, n: u64) -> anyhow::Result<Record> {
             "50",
             "-q",
         ])
+        .args(["-P", &pipeline.to_string()])
         .args([
             "XADD",
             "bench:redis-benchmark",
@@ -184,11 +187,7 @@ fn redis_benchmark_xadd(server: &Redis, n: u64) -> anyhow::Result<Record> {
         .and_then(|number| number.parse().ok())
         .with_context(|| format!("redis-benchmark printed no rate: {text}"))?;
     let mut runs = [std::time::Duration::from_secs_f64(n as f64 / per_sec)];
-    let record = Record::from_runs(
-        "distributed-queue",
-        "redis-benchmark-XADD-50-clients",
-        n,
-        &mut runs,
-    );
+    let variant = format!("redis-benchmark-XADD-50-clients-pipeline-{pipeline}");
+    let record = Record::from_runs("distributed-queue", &variant, n, &mut runs);
     Ok(record.on("redis-benchmark"))
 }

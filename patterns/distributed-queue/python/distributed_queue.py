@@ -105,6 +105,7 @@ async def consume(url, name, stop, stats):
     while not stop.is_set():
         batch, dead = await reclaim(r, name)
         stats["dead"] += dead
+        # ANCHOR: unblock
         if not batch:
             read = asyncio.ensure_future(get(reader, name))
             stopping = asyncio.ensure_future(stop.wait())
@@ -113,6 +114,7 @@ async def consume(url, name, stop, stats):
                 await r.client_unblock(client_id)  # the read returns now, not dropped
             stopping.cancel()
             batch = await read
+        # ANCHOR_END: unblock
         finished = []
         for entry, fields, attempt in batch:
             if fields[b"body"] == b"poison":
@@ -126,12 +128,14 @@ async def consume(url, name, stop, stats):
 # ANCHOR_END: consume
 
 
+# ANCHOR: crash
 async def crash_after_one_batch(url):
     """c1 reads a batch and is cancelled holding it, as a killed process would."""
     reader, _ = await open_reader(url)
     batch = await get(reader, "c1")
     await reader.aclose()
     return len(batch)
+# ANCHOR_END: crash
 
 
 # ANCHOR: wait_drained

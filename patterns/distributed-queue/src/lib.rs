@@ -141,7 +141,6 @@ pub enum QueueError {
     Redis(#[from] RedisError),
 }
 
-// ANCHOR: open
 /// A queue in Redis: a stream, its consumer group and its dead-letter stream. Cheap to
 /// clone; every clone shares one multiplexed connection that reconnects by itself.
 #[derive(Clone)]
@@ -152,6 +151,7 @@ pub struct Queue {
 }
 
 impl Queue {
+    // ANCHOR: open
     /// Connects, checks that the stream's key is free or a stream, and creates the
     /// consumer group if it is missing (at entry 0, so it sees every item ever put).
     ///
@@ -707,6 +707,8 @@ where
         if batch.is_empty() {
             batch = read_or_unblock(consumer, shutdown).await?;
         }
+        // ANCHOR_END: run_consumer
+        // ANCHOR: process
         let mut processed = Vec::with_capacity(batch.len());
         for delivery in batch {
             let item_id = delivery.item.id.clone();
@@ -737,7 +739,7 @@ where
     }
     Ok(report)
 }
-// ANCHOR_END: run_consumer
+// ANCHOR_END: process
 
 /// The next batch, or what the read had when `shutdown` came: the read is unblocked and
 /// awaited, never dropped, so nothing it was given is left pending.
@@ -803,7 +805,7 @@ impl std::fmt::Debug for IdempotentSink {
     }
 }
 
-// ANCHOR: retry
+// ANCHOR: retry_policy
 /// How a command whose connection failed is retried: exponential backoff from
 /// `first_delay` up to `max_delay`, `retries` times, with jitter so that many clients
 /// reconnecting to a restarted Redis do not all arrive in the same millisecond.
@@ -831,6 +833,9 @@ impl Default for RetryPolicy {
     }
 }
 
+// ANCHOR_END: retry_policy
+
+// ANCHOR: retry
 /// Runs `attempt` until it succeeds, fails with an error that is not transient
 /// ([`is_transient`]), or has been retried `policy.retries` times.
 ///
