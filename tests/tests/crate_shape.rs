@@ -194,13 +194,16 @@ fn a_pattern_with_a_python_benchmark_has_its_cargo_bench() {
 }
 
 /// Whether `code` contains `word` as the start of a path: `queue::x` or `use queue`, but
-/// not `delay_queue::Key`, whose identifier only ends the same way.
+/// not `delay_queue::Key`, whose identifier only ends the same way, nor `redis::streams::`,
+/// a module of another crate that has a pattern's name.
 fn names_path(code: &str, word: &str) -> bool {
     code.match_indices(word).any(|(at, _)| {
-        !code[..at]
+        let before = &code[..at];
+        let inside_identifier = before
             .chars()
             .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !inside_identifier && !before.ends_with("::")
     })
 }
 
@@ -209,4 +212,6 @@ fn a_path_is_named_only_from_the_start_of_an_identifier() {
     assert!(names_path("let q = queue::Producer::new();", "queue::"));
     assert!(names_path("use queue;", "use queue"));
     assert!(!names_path("slot: delay_queue::Key,", "queue::"));
+    assert!(!names_path("use redis::streams::StreamId;", "streams::"));
+    assert!(names_path("let s = streams::pages(url);", "streams::"));
 }
