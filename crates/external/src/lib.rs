@@ -127,6 +127,18 @@ impl Python {
 }
 
 /// A port nobody listens on now (the OS picks it; the server binds it a moment later).
+/// A new directory under the system temp dir, named `<prefix>-<pid>-<nanos>`, for a
+/// throwaway server's files.
+pub(crate) fn scratch_dir(prefix: &str) -> Result<PathBuf, String> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
 pub(crate) fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| format!("cannot find a free port: {e}"))?;

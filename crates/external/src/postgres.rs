@@ -15,7 +15,6 @@
 use crate::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
 /// The superuser's name and password in every throwaway cluster.
 pub const USER: &str = "postgres";
@@ -223,16 +222,7 @@ fn running_as_root() -> bool {
 
 /// A new directory under the system temp dir, owned by `postgres` when we are root.
 fn scratch_dir(as_postgres: bool) -> Result<PathBuf, String> {
-    let unique = format!(
-        "catalogue-pg-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_nanos()
-    );
-    let dir = std::env::temp_dir().join(unique);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let dir = crate::scratch_dir("catalogue-pg")?;
     if as_postgres {
         let ok = Command::new("chown")
             .args(["postgres:postgres"])

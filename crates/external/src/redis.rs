@@ -43,7 +43,7 @@ impl Redis {
     /// `redis-server`, or it did not start), for [`crate::require`].
     pub fn start(options: &Options) -> Result<Self, String> {
         let exe = binary("redis-server")?;
-        let dir = scratch_dir()?;
+        let dir = crate::scratch_dir("catalogue-redis")?;
         let port = free_port()?;
         let mut server = Self {
             exe,
@@ -200,18 +200,4 @@ pub fn binary(name: &str) -> Result<PathBuf, String> {
     on_path(name).ok_or_else(|| {
         format!("no {name} on the PATH: install Debian's redis-server package, or set REDIS_BIN")
     })
-}
-
-fn scratch_dir() -> Result<PathBuf, String> {
-    let unique = format!(
-        "catalogue-redis-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_nanos()
-    );
-    let dir = std::env::temp_dir().join(unique);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(dir)
 }
