@@ -110,7 +110,7 @@ async fn end_to_end(url: &str, n: u64, consumers: usize, ack: AckMode) -> u64 {
         let mut consumer = queue.consumer(format!("c{c}")).await.expect("connects");
         let (seen, shutdown) = (seen.clone(), shutdown.clone());
         tasks.spawn(async move {
-            run_consumer(&mut consumer, &shutdown.clone(), |_item| {
+            run_consumer(&mut consumer, &shutdown, |_item| {
                 if seen.fetch_add(1, Ordering::Relaxed) + 1 == n {
                     shutdown.cancel(); // the last item: every consumer stops
                 }

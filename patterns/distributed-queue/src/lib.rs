@@ -143,7 +143,7 @@ pub enum QueueError {
 
 /// A queue in Redis: a stream, its consumer group and its dead-letter stream. Cheap to
 /// clone; every clone shares one multiplexed connection that reconnects by itself.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Queue {
     client: Client,
     commands: ConnectionManager,
@@ -322,14 +322,6 @@ impl Queue {
     }
 }
 
-impl std::fmt::Debug for Queue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queue")
-            .field("config", &self.config)
-            .finish()
-    }
-}
-
 /// How far a group has got through its stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -349,7 +341,7 @@ impl Progress {
 }
 
 /// Puts items on the stream. Clones share the connection.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Producer {
     commands: ConnectionManager,
     config: QueueConfig,
@@ -387,15 +379,8 @@ impl Producer {
     // ANCHOR_END: put
 }
 
-impl std::fmt::Debug for Producer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Producer")
-            .field("stream", &self.config.stream)
-            .finish()
-    }
-}
-
 /// A consumer's blocking connection, and its client id for `CLIENT UNBLOCK`.
+#[derive(Debug)]
 struct Reader {
     conn: MultiplexedConnection,
     client_id: i64,
@@ -423,6 +408,7 @@ impl Reader {
 }
 
 /// Reads, acknowledges and claims items, as one member of the group.
+#[derive(Debug)]
 pub struct Consumer {
     name: String,
     config: QueueConfig,
@@ -430,14 +416,6 @@ pub struct Consumer {
     reader: Reader,
     client: Client,
     claim_from: String,
-}
-
-impl std::fmt::Debug for Consumer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Consumer")
-            .field("name", &self.name)
-            .finish()
-    }
 }
 
 impl Consumer {
@@ -620,18 +598,10 @@ pub struct Reclaimed {
 }
 
 /// Ends a consumer's blocked read from outside it.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Unblocker {
     commands: ConnectionManager,
     client_id: i64,
-}
-
-impl std::fmt::Debug for Unblocker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Unblocker")
-            .field("client_id", &self.client_id)
-            .finish()
-    }
 }
 
 impl Unblocker {
@@ -764,7 +734,7 @@ async fn read_or_unblock(
 /// written with `HSETNX`, so a redelivered item is recorded once. This is what turns
 /// at-least-once delivery into an exactly-once effect; a SQL sink does the same with a
 /// unique key and `INSERT … ON CONFLICT DO NOTHING`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct IdempotentSink {
     commands: ConnectionManager,
     key: String,
@@ -794,14 +764,6 @@ impl IdempotentSink {
     pub async fn count(&mut self) -> Result<u64, QueueError> {
         let count = redis::cmd("HLEN").arg(&self.key).to_owned();
         Ok(run_cmd(&self.commands, &self.retry, &count).await?)
-    }
-}
-
-impl std::fmt::Debug for IdempotentSink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdempotentSink")
-            .field("key", &self.key)
-            .finish()
     }
 }
 

@@ -104,7 +104,7 @@ struct ConsumeArgs {
     claim_idle_ms: u64,
 }
 
-/// The demo's processes are this binary, run with `produce` or `consume`.
+/// The body of the demo's poison item: every consumer fails on it.
 const POISON: &[u8] = b"poison";
 
 #[tokio::main]
@@ -117,16 +117,13 @@ async fn main() -> ExitCode {
     }
 }
 
-fn config(target: &Target, claim_idle_ms: u64) -> QueueConfig {
-    QueueConfig {
-        claim_idle: Duration::from_millis(claim_idle_ms),
-        ..QueueConfig::new(&target.stream)
-    }
-}
-
 // ANCHOR: produce
 async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
-    let queue = Queue::open(&args.target.redis_url, config(&args.target, 500)).await?;
+    let queue = Queue::open(
+        &args.target.redis_url,
+        QueueConfig::new(&args.target.stream),
+    )
+    .await?;
     let mut producer = queue.producer();
     let last = args.first + args.count;
     for start in (args.first..last).step_by(100) {
@@ -142,7 +139,10 @@ async fn produce(args: ProduceArgs) -> anyhow::Result<()> {
 
 // ANCHOR: consume
 async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
-    let config = config(&args.target, args.claim_idle_ms);
+    let config = QueueConfig {
+        claim_idle: Duration::from_millis(args.claim_idle_ms),
+        ..QueueConfig::new(&args.target.stream)
+    };
     let sink_key = args
         .sink
         .unwrap_or_else(|| format!("{}:sink", config.stream));
@@ -211,7 +211,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         redis_url: url,
         stream,
     };
-    let queue = Queue::open(&target.redis_url, config(&target, 500)).await?;
+    let queue = Queue::open(&target.redis_url, QueueConfig::new(&target.stream)).await?;
     let result = run_demo(&args, &target, &queue).await;
     if owned_keys {
         forget(&queue, &target.stream).await;
