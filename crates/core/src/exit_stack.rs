@@ -15,11 +15,13 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::panic::AssertUnwindSafe;
+
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::resource::{
-    AsyncResource, ScopeError, release_in_background, run_to_completion, scoped,
+    AsyncResource, ScopeError, panic_message, release_in_background, run_to_completion, scoped,
 };
 
 /// Resources of any type behind one trait object, so one stack can hold them all.
@@ -120,7 +122,7 @@ impl ExitStack {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe. Dropped while `open` is pending, `open` is dropped with it and the
+    /// This method is cancel safe. Dropped while `open` is pending, `open` is dropped with it and the
     /// stack is unchanged; once `open` has returned, the resource is pushed in the same
     /// poll, so no opened resource can fall between the two.
     pub async fn enter<R, E>(
@@ -206,20 +208,24 @@ impl ExitStack {
     }
 
     /// Releases everything, last entered first. Every release runs even when an earlier
-    /// one fails; all failures are returned together.
+    /// one fails or panics; all failures are returned together, a panic as a failure
+    /// whose error says `release panicked: ...` (Python's `AsyncExitStack` likewise runs
+    /// every remaining exit and then raises).
     ///
     /// # Cancel safety
     ///
-    /// The releases run in a task of their own: dropping this stops the waiting, never a
-    /// release, and every one still runs in order. Their failures then reach nobody.
+    /// This method is cancel safe. The releases run in a task of their own, so a dropped
+    /// call stops only the waiting: every release still runs, in order, and
+    /// [`background_releases`](crate::resource::background_releases) waits for them. Their
+    /// failures then reach nobody but the log.
     pub async fn close(mut self) -> Result<(), ReleaseErrors> {
         let slots = std::mem::take(&mut self.slots);
-        let failures = run_to_completion(release_all(slots).map(Ok))
+        let failures = run_to_completion("ExitStack", release_all(slots).map(Ok))
             .await
-            .unwrap_or_else(|panicked| {
+            .unwrap_or_else(|lost| {
                 vec![ReleaseFailure {
                     label: "ExitStack",
-                    error: panicked,
+                    error: lost,
                 }]
             });
         if failures.is_empty() {
@@ -231,14 +237,22 @@ impl ExitStack {
 }
 
 // ANCHOR: release_all
+/// Releases `slots` last first. A release that panics is caught and counted like one that
+/// failed, so it cannot skip the releases below it.
 async fn release_all(slots: Vec<Slot>) -> Vec<ReleaseFailure> {
     let mut failures = Vec::new();
     for slot in slots.into_iter().rev() {
         let label = slot.label;
         tracing::debug!(resource = label, "releasing");
-        if let Err(error) = slot.release().await {
-            failures.push(ReleaseFailure { label, error });
-        }
+        let released = AssertUnwindSafe(async move { slot.release().await })
+            .catch_unwind()
+            .await;
+        let error = match released {
+            Ok(Ok(())) => continue,
+            Ok(Err(error)) => error,
+            Err(panic) => anyhow::anyhow!("release panicked: {}", panic_message(&*panic)),
+        };
+        failures.push(ReleaseFailure { label, error });
     }
     failures
 }
@@ -290,9 +304,10 @@ impl Drop for ExitStack {
 ///
 /// # Cancel safety
 ///
-/// As [`scoped`]: dropped during the body, whatever was entered is released in the
-/// background, in order; dropped during the close, the releases go on in their own task.
-/// [`background_releases`](crate::resource::background_releases) waits for them.
+/// This method is cancel safe, as [`scoped`] is: nothing entered is left unreleased.
+/// Dropped during the body, whatever was entered is released in the background, in order;
+/// dropped during the close, the releases go on in their own task.
+/// [`background_releases`](crate::resource::background_releases) waits for both.
 pub async fn with_exit_stack<T, E>(
     body: impl AsyncFnOnce(&mut ExitStack) -> Result<T, E>,
 ) -> Result<T, ScopeError<E>> {

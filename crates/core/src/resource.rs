@@ -14,9 +14,17 @@
 //! **Cancellation.** If the future of a scope is dropped (a `timeout`, `select!` or
 //! `abort` cancelled it), there is nobody left to await the release. The documented
 //! behaviour of this crate is: the release is *spawned on the current Tokio runtime* and a
-//! `WARN` event is logged. Outside a runtime (or while it shuts down) it cannot run, and an
-//! `ERROR` event says the resource leaked. Once started, a release is never cut short:
-//! it runs in its own task, so cancelling the scope during release does not stop it.
+//! `WARN` event is logged. Outside a runtime it cannot run, and an `ERROR` event says the
+//! resource leaked. Once started, a release is never cut short by the scope: it runs in a
+//! task of its own, so cancelling the scope during release does not stop it.
+//!
+//! **Runtime shutdown.** When `main` returns, the runtime drops every task still running,
+//! and then every release those drops hand over: no release can run once the runtime is
+//! going. Each such loss is reported by an `ERROR` event ("the runtime shut down before the
+//! release finished; resource leaked"). A program that must never lose one ends the tasks
+//! that hold resources ([`Shutdown::shutdown`](crate::Shutdown::shutdown), or `abort` and
+//! await their handles), then awaits [`background_releases`] before `main` returns; that is
+//! what `asyncio.run` does for you when it cancels and awaits the leftover tasks.
 
 use std::any::type_name;
 use std::fmt;
@@ -98,11 +106,13 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for ScopeError<E> {}
 ///
 /// # Cancel safety
 ///
-/// The resource is released on every path. Dropped during the body, the body is dropped
-/// and the release is spawned on the runtime, with a `WARN` event; dropped during the
-/// release, the release goes on in its own task. Either way
-/// [`background_releases`] waits for it (see the [module docs](self)). Python's
-/// `async with`, cancelled, awaits `__aexit__` in the cancelled task itself.
+/// This method is cancel safe: the resource is released on every path. A losing
+/// `select!` branch drops the body where it waits (what the body had half done is the
+/// body's own affair); the release is then spawned on the runtime, with a `WARN` event.
+/// Dropped during the release, the release goes on in its own task. Either way
+/// [`background_releases`] waits for it, and a release that the runtime's shutdown drops
+/// is reported by an `ERROR` event (see the [module docs](self)). Python's `async with`,
+/// cancelled, awaits `__aexit__` in the cancelled task itself.
 pub async fn scoped<R, T, E>(
     resource: R,
     body: impl AsyncFnOnce(&mut R) -> Result<T, E>,
@@ -151,11 +161,12 @@ impl<R: AsyncResource> Guarded<R> {
     ///
     /// # Cancel safety
     ///
-    /// The release runs in its own task, so dropping this call stops the waiting, never
-    /// the release; its error then reaches nobody.
+    /// This method is cancel safe. The release runs in its own task, so a dropped call
+    /// stops the waiting, never the release, and [`background_releases`] waits for it;
+    /// its error then reaches nobody.
     pub async fn release(mut self) -> anyhow::Result<()> {
         match self.resource.take() {
-            Some(resource) => run_to_completion(resource.release()).await,
+            Some(resource) => run_to_completion(type_name::<R>(), resource.release()).await,
             None => Ok(()),
         }
     }
@@ -200,27 +211,80 @@ impl<R: AsyncResource> Drop for Guarded<R> {
 
 /// Runs a release in a task of its own and waits for it, so that dropping the waiting
 /// future cannot interrupt the release half-way. A panic in the release becomes an error.
+/// The task is tracked like a background release, so [`background_releases`] also waits
+/// for a release whose waiter was dropped.
 pub(crate) async fn run_to_completion<T: Send + 'static>(
+    what: &'static str,
     release: impl Future<Output = anyhow::Result<T>> + Send + 'static,
 ) -> anyhow::Result<T> {
-    match tokio::spawn(release).await {
+    match tokio::spawn(tracked_release(what, release)).await {
         Ok(result) => result,
         Err(join_error) => Err(anyhow::anyhow!("release task failed: {join_error}")),
     }
 }
 
-/// The releases [`release_in_background`] handed to the runtime, so that a program can
-/// wait for them before it exits ([`background_releases`]).
+/// The releases handed to tasks ([`run_to_completion`], [`release_in_background`]), so
+/// that a program can wait for them before it exits ([`background_releases`]).
 static BACKGROUND: LazyLock<TaskTracker> = LazyLock::new(TaskTracker::new);
 
-/// Waits until every release that a drop handed to the runtime has finished, including
-/// those handed over while it waits. Call it before a program returns from `main` after
-/// dropping work in progress (a Ctrl-C, a timeout): the runtime's shutdown would otherwise
-/// cancel those releases half-way. [`app::interruptible`](crate::app::interruptible) does.
+/// `release`, tracked on [`BACKGROUND`], with a panic turned into an error. If the task is
+/// dropped before the release has finished (the runtime shut down with it), an `ERROR`
+/// event says that the resource leaked, so a lost release is never silent.
+fn tracked_release<T>(
+    what: &'static str,
+    release: impl Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> impl Future<Output = anyhow::Result<T>> + Send + 'static {
+    let unfinished = Unfinished { what };
+    BACKGROUND.track_future(async move {
+        let result = match AssertUnwindSafe(release).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => Err(anyhow::anyhow!(
+                "release panicked: {}",
+                panic_message(&*panic)
+            )),
+        };
+        std::mem::forget(unfinished); // finished: nothing to report
+        result
+    })
+}
+
+/// Reports, when dropped, a release that never finished. Moved into the release's future,
+/// so it is dropped with that future even when the future was never polled.
+struct Unfinished {
+    what: &'static str,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        tracing::error!(
+            resource = self.what,
+            "the runtime shut down before the release finished; resource leaked \
+             (end the tasks that hold resources, then await background_releases, before main returns)"
+        );
+    }
+}
+
+/// The text of a panic's payload, for an error message.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("a non-string payload")
+}
+
+/// Waits until every release handed to a task has finished, including those handed over
+/// while it waits. Call it before a program returns from `main` after dropping work in
+/// progress (a Ctrl-C, a timeout): the runtime's shutdown would otherwise drop those
+/// releases half-way, and each one dropped is reported by an `ERROR` event. Tasks that
+/// still hold a resource must end first (abort them and await their handles, or
+/// [`Shutdown::shutdown`](crate::Shutdown::shutdown)): their releases start only when
+/// they are dropped. [`app::interruptible`](crate::app::interruptible) does this.
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropping it stops the waiting, never a release.
+/// This method is cancel safe. A dropped call stops waiting and no release is stopped;
+/// a later call waits for the same releases.
 pub async fn background_releases() {
     // A closed tracker's `wait` completes whenever no release is running; releases
     // spawned later are still tracked, so a later call waits for them too.
@@ -239,11 +303,12 @@ pub(crate) fn release_in_background(
                 resource = what,
                 "dropped before release; releasing in the background"
             );
-            runtime.spawn(BACKGROUND.track_future(async move {
+            let release = tracked_release(what, release);
+            runtime.spawn(async move {
                 if let Err(e) = release.await {
                     tracing::error!(resource = what, error = %format!("{e:#}"), "background release failed");
                 }
-            }));
+            });
         }
         Err(_) => {
             tracing::error!(

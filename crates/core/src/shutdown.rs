@@ -39,34 +39,77 @@ impl ShutdownReport {
 ///
 /// # Cancel safety
 ///
-/// Dropping the returned future before the first Ctrl-C removes the handler (Ctrl-C then
-/// kills the process, as by default); once it has completed, the second stage stays armed.
+/// The returned future is not cancel safe: dropped before the first Ctrl-C, it cannot put
+/// Ctrl-C back as it was, because a signal handler, once installed, stays for the life
+/// of the process (tokio never restores the default action). So the drop hands the
+/// handler to a task that ends the process at the next Ctrl-C, with exit code 130, as the
+/// default action would have; the graceful first stage is lost. Dropped outside a
+/// runtime, nothing is left to listen and a later Ctrl-C is ignored.
 pub fn ctrl_c() -> std::io::Result<impl Future<Output = std::io::Result<()>> + Send + 'static> {
-    #[cfg(unix)]
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut armed = Armed {
+        interrupts: Some(Interrupts::install()?),
+        first_taken: false,
+    };
     Ok(async move {
-        #[cfg(unix)]
-        interrupt
-            .recv()
-            .await
-            .ok_or_else(|| std::io::Error::other("no more signals"))?;
-        #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await?;
+        let interrupts = armed.interrupts.as_mut().expect("armed until dropped");
+        if interrupts.recv().await.is_none() {
+            return Err(std::io::Error::other("no more signals"));
+        }
         tracing::warn!("Ctrl-C: finishing what is under way; press Ctrl-C again to stop at once");
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            let again = interrupt.recv().await.is_some();
-            #[cfg(not(unix))]
-            let again = tokio::signal::ctrl_c().await.is_ok();
-            if again {
-                eprintln!("error: Ctrl-C twice: stopped at once");
-                std::process::exit(130);
-            }
-        });
+        armed.first_taken = true;
+        drop(armed); // the second stage
         Ok(())
     })
 }
 // ANCHOR_END: ctrl_c
+
+/// The process's Ctrl-C signals, as a stream.
+#[cfg(unix)]
+struct Interrupts(tokio::signal::unix::Signal);
+#[cfg(windows)]
+struct Interrupts(tokio::signal::windows::CtrlC);
+
+impl Interrupts {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+        #[cfg(windows)]
+        let signal = tokio::signal::windows::ctrl_c();
+        signal.map(Self)
+    }
+
+    async fn recv(&mut self) -> Option<()> {
+        self.0.recv().await
+    }
+}
+
+/// The installed handler of a [`ctrl_c`] future. Dropped, after the first Ctrl-C or
+/// before it, it leaves a task that ends the process at the next one.
+struct Armed {
+    interrupts: Option<Interrupts>,
+    first_taken: bool,
+}
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        let Some(mut interrupts) = self.interrupts.take() else {
+            return;
+        };
+        let message = if self.first_taken {
+            "error: Ctrl-C twice: stopped at once"
+        } else {
+            "error: Ctrl-C: stopped at once"
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if interrupts.recv().await.is_some() {
+                    eprintln!("{message}");
+                    std::process::exit(130);
+                }
+            });
+        }
+    }
+}
 
 // ANCHOR: shutdown
 /// A shutdown signal plus the tasks that must end before the program does.
@@ -114,7 +157,8 @@ impl Shutdown {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only waits; a trigger is never missed by a later call.
+    /// This method is cancel safe: it only waits, and a later call sees a trigger that
+    /// came in between.
     pub async fn triggered(&self) {
         self.token.cancelled().await;
     }
@@ -144,7 +188,8 @@ impl Shutdown {
     ///
     /// # Cancel safety
     ///
-    /// The trigger happens at the first poll and stays. Dropped before the grace period
+    /// This method is not cancel safe: the trigger happens at the first poll and stays,
+    /// so a losing `select!` branch has still asked every task to stop. Dropped before the grace period
     /// ends, it aborts nothing: the tasks run on, and a later `shutdown` waits for them
     /// again (with its own grace period) and aborts what is left.
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {

@@ -118,3 +118,66 @@ async fn a_dropped_stack_releases_in_the_background_in_order() {
     journal.next_release().await; // a
     assert_eq!(journal.releases(), ["b", "a"]);
 }
+
+/// Entered a, b and c, with b's release panicking: the panic is one failure, and a and c
+/// are released all the same (Python's `AsyncExitStack` runs every remaining exit).
+#[tokio::test]
+async fn a_panicking_release_skips_no_other_release() {
+    let journal = Journal::default();
+    let mut stack = ExitStack::new();
+    stack.push(Probe::open("a", &journal).await.unwrap());
+    stack.push(
+        Probe::open("b", &journal)
+            .await
+            .unwrap()
+            .panicking_release(),
+    );
+    stack.push(Probe::open("c", &journal).await.unwrap());
+    let failures = stack.close().await.unwrap_err().failures;
+    assert_eq!(journal.releases(), ["c", "b", "a"]);
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0].label.ends_with("Probe"),
+        "{}",
+        failures[0].label
+    );
+    assert_eq!(
+        failures[0].error.to_string(),
+        "release panicked: release of b panicked"
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_deferred_callback_skips_no_release() {
+    let journal = Journal::default();
+    let result = with_exit_stack(async |stack| {
+        stack.enter(Probe::open("a", &journal)).await?;
+        stack.defer("boom", async { panic!("cleanup panicked") });
+        stack.enter(Probe::open("b", &journal)).await?;
+        anyhow::Ok(())
+    })
+    .await;
+    assert_eq!(journal.releases(), ["b", "a"]);
+    let error = result.unwrap_err().release().unwrap().to_string();
+    assert!(
+        error.contains("boom: release panicked: cleanup panicked"),
+        "{error}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_stack_with_a_panicking_release_releases_the_rest() {
+    let journal = Journal::default();
+    let mut stack = ExitStack::new();
+    stack.push(Probe::open("a", &journal).await.unwrap());
+    stack.push(
+        Probe::open("b", &journal)
+            .await
+            .unwrap()
+            .panicking_release(),
+    );
+    drop(stack);
+    journal.next_release().await; // b
+    journal.next_release().await; // a
+    assert_eq!(journal.releases(), ["b", "a"]);
+}

@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Journal, Probe};
+use patterns_core::resource::background_releases;
 use patterns_core::{Guarded, ScopeError, scoped};
 
 #[tokio::test]
@@ -132,4 +133,21 @@ fn guard_dropped_outside_a_runtime_leaks_loudly_instead_of_blocking() {
     drop(runtime);
     drop(Guarded::new(probe));
     assert_eq!(journal.count("start release a"), 0);
+}
+
+/// A scope dropped during its release: the release goes on in a task of its own, and
+/// `background_releases` waits for it, so a program can still wait before it exits.
+#[tokio::test(start_paused = true)]
+async fn background_releases_waits_for_a_release_whose_scope_was_dropped() {
+    let journal = Journal::default();
+    let probe = Probe::open("a", &journal)
+        .await
+        .unwrap()
+        .slow_release(Duration::from_secs(5));
+    let scope = scoped(probe, async |_| Ok::<_, String>(()));
+    cancel_check::drop_pending_after(scope, tokio::time::sleep(Duration::from_secs(1))).await;
+    assert_eq!(journal.count("start release a"), 1);
+    assert_eq!(journal.count("release a"), 0, "release still running");
+    background_releases().await;
+    assert_eq!(journal.count("release a"), 1);
 }

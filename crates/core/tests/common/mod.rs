@@ -43,6 +43,7 @@ pub struct Probe {
     pub name: &'static str,
     journal: Journal,
     fail_release: bool,
+    panic_in_release: bool,
     release_takes: Duration,
 }
 
@@ -60,6 +61,7 @@ impl Probe {
             name,
             journal: journal.clone(),
             fail_release: false,
+            panic_in_release: false,
             release_takes: Duration::ZERO,
         })
     }
@@ -69,6 +71,11 @@ impl Probe {
     }
     pub fn failing_release(mut self) -> Self {
         self.fail_release = true;
+        self
+    }
+    /// A release that panics after it has written "release NAME".
+    pub fn panicking_release(mut self) -> Self {
+        self.panic_in_release = true;
         self
     }
     pub fn slow_release(mut self, takes: Duration) -> Self {
@@ -86,6 +93,9 @@ impl AsyncResource for Probe {
         tokio::time::sleep(self.release_takes).await;
         self.journal.push(format!("release {}", self.name));
         self.journal.released.notify_one();
+        if self.panic_in_release {
+            panic!("release of {} panicked", self.name)
+        }
         if self.fail_release {
             anyhow::bail!("release of {} failed", self.name)
         }
