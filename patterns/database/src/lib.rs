@@ -376,8 +376,11 @@ pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, An
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropped before the commit, nothing is written; the commit itself is one
-/// statement that the server applies whole or not at all.
+/// This method is not cancel safe. Dropped before the commit is sent, nothing is written:
+/// the transaction rolls back. Dropped while the commit is on its way, the order is
+/// written whole or not at all, but the caller cannot tell which, and a retry of an order
+/// that was written fails on the profile's primary key ([`DbError::Sqlx`]). Read the
+/// user's details ([`user_details`]) before retrying, as after [`insert_user`].
 pub async fn place_order(
     pool: &AnyPool,
     user_id: i64,

@@ -126,3 +126,25 @@ async fn connecting_dropped_half_way_can_simply_be_tried_again() {
     insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
     Connection::open(&url).await.unwrap();
 }
+
+/// What a `place_order` dropped during its commit leaves the caller: no way to know
+/// whether the order was written. Retried blindly after it was, the retry fails on the
+/// profile's primary key and writes nothing more, so the caller must read before retrying.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_place_order_retried_after_its_commit_fails_and_writes_nothing_more() {
+    let (_dir, url) = fresh();
+    let pool = connect(&url, PoolConfig::default()).await.unwrap();
+    let ada = insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
+    let items = [("lamp", 1200), ("desk", 9900)];
+    place_order(&pool, ada, "bio", &items).await.unwrap();
+    let retry = place_order(&pool, ada, "bio", &items).await;
+    let error = retry.expect_err("the profile exists already").to_string();
+    assert!(error.to_lowercase().contains("unique"), "{error}");
+    assert_eq!(
+        common::count(&pool, "orders").await,
+        2,
+        "the retry wrote nothing"
+    );
+    let details = user_details(&pool, ada).await.unwrap();
+    assert_eq!(details.orders.len(), 2, "what to read before retrying");
+}

@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable as _};
@@ -379,20 +381,41 @@ impl Producer {
     // ANCHOR_END: put
 }
 
-/// A consumer's blocking connection, and its client id for `CLIENT UNBLOCK`.
+/// A consumer's blocking connection, and its client id for `CLIENT UNBLOCK`. The id is
+/// shared with every [`Unblocker`] taken from the consumer, and moves to the new
+/// connection when a lost one is replaced.
 #[derive(Debug)]
 struct Reader {
     conn: MultiplexedConnection,
-    client_id: i64,
+    client_id: Arc<AtomicI64>,
 }
 
 impl Reader {
+    async fn connect(client: &Client, config: &QueueConfig) -> Result<Self, QueueError> {
+        let (conn, client_id) = Self::open(client, config).await?;
+        Ok(Self {
+            conn,
+            client_id: Arc::new(AtomicI64::new(client_id)),
+        })
+    }
+
+    /// Replaces a lost connection. An [`Unblocker`] taken before still reaches the read.
+    async fn reconnect(&mut self, client: &Client, config: &QueueConfig) -> Result<(), QueueError> {
+        let (conn, client_id) = Self::open(client, config).await?;
+        self.conn = conn;
+        self.client_id.store(client_id, Ordering::Relaxed);
+        Ok(())
+    }
+
     // ANCHOR: reader
     /// A blocked `XREADGROUP` holds its connection until it returns: every command
     /// pipelined behind it would wait too, so the reads get a connection of their own.
     /// redis-rs times a reply out after 500 ms by default, which would cut every `BLOCK`
     /// longer than that short: this connection waits for the block, and a margin.
-    async fn connect(client: &Client, config: &QueueConfig) -> Result<Self, QueueError> {
+    async fn open(
+        client: &Client,
+        config: &QueueConfig,
+    ) -> Result<(MultiplexedConnection, i64), QueueError> {
         let reads = connection_config(config.block + Duration::from_secs(2));
         let mut conn = with_retry(&config.retry, || {
             client.get_multiplexed_async_connection_with_config(&reads)
@@ -402,7 +425,7 @@ impl Reader {
             .arg("ID")
             .query_async(&mut conn)
             .await?;
-        Ok(Self { conn, client_id })
+        Ok((conn, client_id))
     }
     // ANCHOR_END: reader
 }
@@ -454,7 +477,7 @@ impl Consumer {
                 Err(e) if is_transient(&e) && tries < self.config.retry.retries => {
                     tries += 1;
                     tracing::warn!(consumer = %self.name, "read failed, reconnecting: {e}");
-                    self.reader = Reader::connect(&self.client, &self.config).await?;
+                    self.reader.reconnect(&self.client, &self.config).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -466,7 +489,7 @@ impl Consumer {
     pub fn unblocker(&self) -> Unblocker {
         Unblocker {
             commands: self.commands.clone(),
-            client_id: self.reader.client_id,
+            client_id: Arc::clone(&self.reader.client_id),
         }
     }
 
@@ -601,7 +624,8 @@ pub struct Reclaimed {
 #[derive(Debug, Clone)]
 pub struct Unblocker {
     commands: ConnectionManager,
-    client_id: i64,
+    /// The reader's current client id: it changes when the reader reconnects.
+    client_id: Arc<AtomicI64>,
 }
 
 impl Unblocker {
@@ -617,7 +641,7 @@ impl Unblocker {
         let mut conn = self.commands.clone();
         redis::cmd("CLIENT")
             .arg("UNBLOCK")
-            .arg(self.client_id)
+            .arg(self.client_id.load(Ordering::Relaxed))
             .query_async::<u8>(&mut conn)
             .await?;
         Ok(())
@@ -711,6 +735,9 @@ where
 }
 // ANCHOR_END: process
 
+/// How long a shutdown waits for an unblocked read before it sends `CLIENT UNBLOCK` again.
+const UNBLOCK_AGAIN: Duration = Duration::from_millis(100);
+
 /// The next batch, or what the read had when `shutdown` came: the read is unblocked and
 /// awaited, never dropped, so nothing it was given is left pending.
 async fn read_or_unblock(
@@ -723,8 +750,14 @@ async fn read_or_unblock(
     tokio::select! {
         batch = &mut read => batch,
         () = shutdown.cancelled() => {
-            unblocker.unblock().await?;
-            read.await
+            // A read between two connections (reconnecting after a loss) has nothing
+            // blocked for `CLIENT UNBLOCK` to end yet: ask again until the read returns.
+            loop {
+                unblocker.unblock().await?;
+                if let Ok(batch) = tokio::time::timeout(UNBLOCK_AGAIN, &mut read).await {
+                    return batch;
+                }
+            }
         }
     }
 }

@@ -273,3 +273,48 @@ async fn dropped_reads_and_opens_change_nothing() {
         .unwrap();
     assert_eq!(left, 0, "delete removed the queue's keys");
 }
+
+/// The reader's connection killed while it blocks: the consumer reconnects and blocks
+/// again under a new client id. A shutdown still ends that new read at once, not after its
+/// 30 s block, and the report loses nothing.
+#[tokio::test]
+async fn shutdown_unblocks_a_read_that_reconnected() {
+    let Some(server) = common::redis(&Default::default()) else {
+        return;
+    };
+    let queue = common::queue(&server, "jobs", eager).await;
+    let conn = common::conn(&server).await;
+    let mut consumer = queue.consumer("c1").await.unwrap();
+    let shutdown = CancellationToken::new();
+    let run = run_consumer(&mut consumer, &shutdown, async |_item| Ok::<_, String>(()));
+    let kill_then_stop = async {
+        let mut conn = conn.clone();
+        common::until("the read to block", LIMIT, || {
+            let mut conn = conn.clone();
+            async move { common::blocked_reader(&mut conn).await.is_some() }
+        })
+        .await;
+        let first = common::blocked_reader(&mut conn).await.unwrap();
+        let _: () = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("ID")
+            .arg(first)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        common::until("the read to block again, reconnected", LIMIT, || {
+            let mut conn = conn.clone();
+            async move {
+                common::blocked_reader(&mut conn)
+                    .await
+                    .is_some_and(|id| id != first)
+            }
+        })
+        .await;
+        shutdown.cancel();
+    };
+    let (report, ()) = tokio::time::timeout(LIMIT, async { tokio::join!(run, kill_then_stop) })
+        .await
+        .expect("the reconnected read was unblocked before its block ran out");
+    assert_eq!(report.unwrap(), Default::default());
+}

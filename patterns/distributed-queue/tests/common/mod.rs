@@ -59,3 +59,15 @@ pub async fn blocked_clients(conn: &mut redis::aio::MultiplexedConnection) -> u6
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// The id of the client blocked in `XREADGROUP`, from `CLIENT LIST`, if one is.
+pub async fn blocked_reader(conn: &mut redis::aio::MultiplexedConnection) -> Option<i64> {
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(conn)
+        .await
+        .unwrap();
+    list.lines()
+        .filter(|l| l.contains(" cmd=xreadgroup "))
+        .find_map(|l| l.strip_prefix("id=")?.split(' ').next()?.parse().ok())
+}
