@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import sys
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -230,15 +231,23 @@ async def line_client(hub, reader, writer):
 # ANCHOR_END: lines
 
 
-# ANCHOR: upgrade
+# ANCHOR: origin
 def page(connection, request):
-    """Serves the chat page at `/`; anything else goes on to the WebSocket handshake."""
+    """Serves the chat page at `/`; anything else goes on to the WebSocket handshake,
+    from the server's own pages or from a client that is not a browser (no Origin).
+    With a fixed address, `serve(..., origins=[None, "https://chat.example.com"])`
+    does the same check."""
     if request.path == "/":
         headers = Headers([("Content-Type", "text/html; charset=utf-8")])
         return Response(200, "OK", headers, PAGE.encode())
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.partition("://")[2] != request.headers.get("Host"):
+        return connection.respond(HTTPStatus.FORBIDDEN, f"origin {origin!r} is not allowed\n")
     return None
+# ANCHOR_END: origin
 
 
+# ANCHOR: upgrade
 async def start(hub, http_host, http_port, tcp_port):
     ws_server = await serve(
         lambda ws: websocket_client(hub, ws),

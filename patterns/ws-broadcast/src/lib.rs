@@ -13,11 +13,13 @@
 //! - [`Hub::members`] lists who is present and how many events wait in each outbox.
 //!
 //! The hub knows no transport. [`websocket`] and [`tcp_lines`] put it on the network,
-//! [`server`] runs both, with the chat page, in one process, and [`client`] is asyncio's
+//! [`server`] runs both, with the chat page, in one process ([`origin`] decides which
+//! pages may open a WebSocket to it), and [`client`] is asyncio's
 //! `open_connection` side. Run `cargo run -p ws-broadcast` for a scripted conversation, or
 //! `cargo run -p ws-broadcast -- --serve 127.0.0.1:8000` and open the page in a browser.
 
 pub mod client;
+pub mod origin;
 mod pair;
 pub mod server;
 pub mod tcp_lines;

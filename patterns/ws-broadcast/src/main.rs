@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use ws_broadcast::Event;
 use ws_broadcast::client::{LineClient, Received, WsClient};
+use ws_broadcast::origin::{Origins, parse_origin};
 use ws_broadcast::server::{Server, ServerConfig};
 use ws_broadcast::websocket::Limits;
 
@@ -44,6 +45,10 @@ struct Args {
     /// The largest message a client may send, in bytes.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(16..=16_777_216))]
     max_message: u32,
+    /// A page origin allowed to open WebSocket connections, such as
+    /// https://chat.example.com; repeat it for more. Default: the server's own pages.
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+    allow_origin: Vec<String>,
     /// Seconds the shutdown waits for clients before it aborts their tasks.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
     grace_secs: u64,
@@ -56,9 +61,10 @@ async fn main() -> ExitCode {
 
 async fn demo(args: Args) -> anyhow::Result<()> {
     let config = server_config(&args)?;
+    let (http, tcp) = (config.http, config.tcp);
     let server = Server::start(config)
         .await
-        .with_context(|| format!("cannot listen on {} and {}", config.http, config.tcp))?;
+        .with_context(|| format!("cannot listen on {http} and {tcp}"))?;
     let grace = Duration::from_secs(args.grace_secs);
     if args.serve.is_some() {
         return serve_until_ctrl_c(server, grace).await;
@@ -86,6 +92,9 @@ fn server_config(args: &Args) -> anyhow::Result<ServerConfig> {
         bail!("--serve and --tcp are both {}", config.http);
     }
     config.outbox = args.outbox as usize;
+    if !args.allow_origin.is_empty() {
+        config.origins = Origins::List(args.allow_origin.clone());
+    }
     config.limits = Limits {
         ping_every: Duration::from_secs(args.ping_secs),
         write_timeout: Duration::from_secs(5),

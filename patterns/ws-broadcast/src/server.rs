@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -19,6 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
+use crate::origin::Origins;
 use crate::websocket::{self, Limits};
 use crate::{Hub, JoinError, tcp_lines};
 
@@ -26,7 +28,7 @@ use crate::{Hub, JoinError, tcp_lines};
 pub const PAGE: &str = include_str!("page.html");
 
 /// Where to listen and how strict to be.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The page and the WebSocket endpoint.
     pub http: SocketAddr,
@@ -35,6 +37,8 @@ pub struct ServerConfig {
     /// How many events a member may fall behind before it is disconnected.
     pub outbox: usize,
     pub limits: Limits,
+    /// The pages whose WebSocket connections are accepted (default: this server's own).
+    pub origins: Origins,
 }
 
 impl ServerConfig {
@@ -46,6 +50,7 @@ impl ServerConfig {
             tcp: any_port,
             outbox: 256,
             limits: Limits::default(),
+            origins: Origins::SameHost,
         }
     }
 }
@@ -64,6 +69,7 @@ struct App {
     hub: Hub,
     shutdown: Shutdown,
     limits: Limits,
+    origins: Arc<Origins>,
 }
 
 impl Server {
@@ -84,6 +90,7 @@ impl Server {
             hub: hub.clone(),
             shutdown: shutdown.clone(),
             limits: config.limits,
+            origins: Arc::new(config.origins),
         };
         let router = Router::new()
             .route("/", get(|| async { Html(PAGE) }))
@@ -191,7 +198,7 @@ struct JoinQuery {
     name: String,
 }
 
-/// `GET /ws?name=NAME`: joins the hub, answers `101 Switching Protocols`, and hands the
+/// `GET /ws?name=NAME`: checks the page's `Origin`, joins the hub, answers `101 Switching Protocols`, and hands the
 /// upgraded connection to tokio-tungstenite. A refused name gets a plain HTTP error, so
 /// the page can show why. (axum's own `WebSocketUpgrade` does the same handshake; this is
 /// tokio-tungstenite's `server-custom-accept` example, so the socket is tokio-tungstenite's
@@ -205,6 +212,11 @@ async fn upgrade(
     let Some(accept) = accept_key(request.headers()) else {
         return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
     };
+    // A page on another site must not chat in its visitor's name (see `origin`).
+    if let Err(why) = app.origins.allow(request.headers()) {
+        tracing::warn!(%why, "upgrade refused");
+        return (StatusCode::FORBIDDEN, why).into_response();
+    }
     let (speaker, inbox) = match app.hub.join(&query.name) {
         Ok(member) => member,
         Err(why) => {

@@ -65,6 +65,8 @@ async fn bad_flags_exit_non_zero_with_one_line() {
         &["--outbox", "0"][..],
         &["--serve", "not-an-address"],
         &["--serve", "127.0.0.1:9", "--tcp", "127.0.0.1:9"],
+        &["--allow-origin", "chat.example.com"],
+        &["--allow-origin", "https://chat.example.com/page"],
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_ws-broadcast"))
             .args(args)
