@@ -68,11 +68,18 @@ impl Progress {
         }
     }
 
-    fn finish_one(&self) {
-        let finished = self.finished.fetch_add(1, Ordering::AcqRel) + 1;
+    /// Counts one more item finished, unless every item put is finished already.
+    fn finish_one(&self) -> Result<(), TooManyDone> {
+        let counted = self
+            .finished
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |finished| {
+                (finished < self.put.load(Ordering::Acquire)).then_some(finished + 1)
+            });
+        let finished = counted.map_err(|_| TooManyDone)? + 1;
         if finished == self.put.load(Ordering::Acquire) {
             self.all_finished.notify_waiters();
         }
+        Ok(())
     }
 }
 
@@ -118,6 +125,11 @@ impl<T> Clone for Producer<T> {
         }
     }
 }
+
+/// [`Consumer::done`] was called more times than items were put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("done() called more times than items were put")]
+pub struct TooManyDone;
 
 /// Every consumer is gone: the item comes back instead of vanishing.
 #[derive(Debug, thiserror::Error)]
@@ -227,16 +239,30 @@ impl<T> Consumer<T> {
     /// takes nothing, and the item goes to the next `get`.
     pub async fn get(&self) -> Option<T> {
         let item = self.receiver.recv_async().await.ok()?;
-        // Room for one more: wake a waiting producer, if any (see `Room`).
-        if self.room.0.waiting.load(Ordering::SeqCst) > 0 {
-            self.room.0.notify.notify_one();
-        }
+        self.made_room();
         Some(item)
     }
 
-    /// `queue.task_done()`: one item is finished.
-    pub fn done(&self) {
-        self.progress.finish_one();
+    /// `queue.get_nowait()`: the next item if one is queued now, else `None` (Python
+    /// raises `QueueEmpty`).
+    pub fn try_get(&self) -> Option<T> {
+        let item = self.receiver.try_recv().ok()?;
+        self.made_room();
+        Some(item)
+    }
+
+    /// Room for one more: wakes a waiting producer, if any (see `Room`).
+    fn made_room(&self) {
+        if self.room.0.waiting.load(Ordering::SeqCst) > 0 {
+            self.room.0.notify.notify_one();
+        }
+    }
+
+    /// `queue.task_done()`: one item is finished. More `done` calls than items put is a
+    /// bug in the caller, refused as Python refuses it (`ValueError: task_done() called
+    /// too many times`), so that [`Progress::join`] keeps counting right.
+    pub fn done(&self) -> Result<(), TooManyDone> {
+        self.progress.finish_one()
     }
     // ANCHOR_END: get
 
@@ -252,9 +278,13 @@ impl<T> Consumer<T> {
 }
 
 // ANCHOR: work_queue
-/// A bounded queue of `capacity` items: `asyncio.Queue(maxsize=capacity)`.
+/// A queue of at most `capacity` items: `asyncio.Queue(maxsize=capacity)`. As in Python,
+/// a `capacity` of 0 is no bound at all: `put` never waits, and nothing limits memory.
 pub fn work_queue<T>(capacity: usize) -> (Producer<T>, Consumer<T>, Arc<Progress>) {
-    let (sender, receiver) = flume::bounded(capacity);
+    let (sender, receiver) = match capacity {
+        0 => flume::unbounded(),
+        _ => flume::bounded(capacity),
+    };
     let progress = Arc::new(Progress::default());
     let room = Arc::new(Room::default());
     let producer = Producer {
@@ -423,7 +453,9 @@ where
                     .push(patterns_core::error::panic_message(panic.as_ref())),
             }
         }
-        consumer.done();
+        // This item was put and is not finished yet, so it can be counted.
+        let counted = consumer.done();
+        debug_assert_eq!(counted, Ok(()));
     }
     report
 }

@@ -27,7 +27,7 @@ async fn a_put_dropped_while_the_queue_is_full_queues_and_counts_nothing() {
     assert_eq!((consumer.len(), progress.put()), (2, 2));
     for _ in 0..2 {
         consumer.get().await.unwrap();
-        consumer.done();
+        consumer.done().unwrap();
     }
     // Nothing waits for the dropped item: join returns.
     timeout(A_WHILE, progress.join())
@@ -43,7 +43,7 @@ async fn a_put_dropped_after_room_appeared_but_before_its_next_poll_queued_nothi
     assert!(pending_after_one_poll(waiting.as_mut()));
     assert_eq!(consumer.get().await, Some(1)); // room for the waiting put...
     drop(waiting); // ...which is dropped before it runs again
-    consumer.done();
+    consumer.done().unwrap();
     assert_eq!(
         (consumer.len(), progress.put()),
         (0, 1),
@@ -77,7 +77,7 @@ async fn join_dropped_and_called_again_waits_the_same() {
         "one unfinished"
     );
     consumer.get().await.unwrap();
-    consumer.done();
+    consumer.done().unwrap();
     timeout(A_WHILE, progress.join())
         .await
         .expect("join returns");
@@ -96,7 +96,7 @@ async fn produce_dropped_mid_way_leaves_exactly_the_counted_items_queued() {
     let mut received = Vec::new();
     while let Some(item) = consumer.get().await {
         received.push(item);
-        consumer.done();
+        consumer.done().unwrap();
     }
     assert_eq!(received, [0, 1, 2], "the queue closed with the producer");
     timeout(A_WHILE, progress.join())
@@ -123,7 +123,7 @@ async fn consume_dropped_mid_item_loses_it_and_join_shows_it() {
     );
     // Item 1 went down with the dropped consumer; item 2 is still there for another.
     assert_eq!(other.get().await, Some(2));
-    other.done();
+    other.done().unwrap();
     assert_eq!(other.get().await, None);
     assert_eq!((progress.put(), progress.finished()), (2, 1));
     assert!(

@@ -68,7 +68,7 @@ async fn a_full_queue_holds_the_producer_back_and_never_grows() {
     while let Some(_item) = consumer.get().await {
         largest = largest.max(consumer.len());
         received += 1;
-        consumer.done();
+        consumer.done().unwrap();
     }
     assert_eq!(received, 100);
     assert!(largest <= 8, "the queue held {largest} items");
@@ -230,7 +230,7 @@ async fn one_item_goes_through_put_get_done_and_join() {
     let (producer, consumer, progress) = work_queue(4);
     producer.put("job").await.unwrap(); // waits while the queue is full
     let item = consumer.get().await; // waits while it is empty; None once closed
-    consumer.done(); // this item is finished
+    consumer.done().unwrap(); // this item is finished
     progress.join().await; // waits until every item put is finished
     // ANCHOR_END: queue_api
     assert_eq!(item, Some("job"));
