@@ -4,6 +4,10 @@
 //! [`TaskGroup`] copies: the first failure cancels the other tasks, the group waits until
 //! every cancelled task is gone (its destructors have run), and every failure comes back
 //! together, as an `ExceptionGroup` does, with what the other tasks finished.
+//!
+//! One thing cannot be copied: a drop cannot wait. Python's `async with` block, left by
+//! an exception, cancels its tasks and awaits them before the exception goes on; a group
+//! dropped by `?` only aborts them. [`TaskGroup::cancel`] is the awaited exit.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -74,8 +78,10 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future drops the group, which aborts every task still
-    /// running, and the values already returned are lost with it. No task outlives it.
+    /// This method is not cancel safe: a dropped `join` drops the group, and the values
+    /// already returned are lost with it. Every task still running is aborted, but not
+    /// awaited (see [`TaskGroup::cancel`]): a task's cleanup runs when the runtime next
+    /// gets to it, which may be after the drop has returned.
     pub async fn join(mut self) -> Result<Vec<T>, GroupError<T, E>> {
         let mut values = Vec::new();
         let mut failures = Vec::new();
@@ -114,6 +120,24 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
         })
     }
     // ANCHOR_END: join
+}
+
+impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
+    // ANCHOR: cancel
+    /// Aborts every task and waits until each one is gone, its destructors run: what
+    /// `async with asyncio.TaskGroup()` does when its body raises. Call it on the error
+    /// path of the code before [`TaskGroup::join`]. A group that is only dropped aborts its
+    /// tasks without waiting, as every `JoinSet` does, so their cleanups may still be
+    /// running when the error reaches the caller.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is not cancel safe: dropped, it drops the group, and the tasks not yet
+    /// gone are aborted without being awaited, as by a plain drop.
+    pub async fn cancel(mut self) {
+        self.tasks.shutdown().await;
+    }
+    // ANCHOR_END: cancel
 }
 
 impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {

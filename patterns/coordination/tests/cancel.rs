@@ -62,7 +62,7 @@ async fn a_dropped_put_puts_nothing_and_leaks_no_place() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_dropped_join_aborts_every_task_and_none_outlives_it() {
+async fn a_dropped_join_aborts_every_task_and_each_is_dropped_soon_after() {
     // Each task holds a sender; when all are dropped, every task's future is gone.
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
     let mut group: TaskGroup<(), ()> = TaskGroup::new();
@@ -74,12 +74,31 @@ async fn a_dropped_join_aborts_every_task_and_none_outlives_it() {
         });
     }
     drop(alive);
-    assert!(
-        timeout(SOON, group.join()).await.is_err(),
-        "the tasks never end"
-    );
+    cancel_check::drop_pending(group.join()).await;
     let gone = timeout(Duration::from_secs(60), all_gone.recv()).await;
     assert_eq!(gone, Ok(None), "every task was dropped");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_cancel_leaves_the_tasks_aborted() {
+    let ends = patterns_core::DropCounter::new();
+    let mut group: TaskGroup<(), ()> = TaskGroup::new();
+    for _ in 0..3 {
+        let guard = ends.guard();
+        group.spawn(async move {
+            let _guard = guard;
+            pending().await
+        });
+    }
+    tokio::task::yield_now().await;
+    cancel_check::drop_pending(group.cancel()).await;
+    timeout(Duration::from_secs(60), async {
+        while ends.dropped() < 3 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("every task was dropped");
 }
 
 #[tokio::test(start_paused = true)]
