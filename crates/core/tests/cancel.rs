@@ -24,7 +24,7 @@ async fn enter_dropped_while_opening_leaves_the_stack_unchanged() {
         let _guard = guard;
         std::future::pending::<anyhow::Result<Probe>>().await
     };
-    assert!(timeout(A_WHILE, stack.enter(never_opens)).await.is_err());
+    cancel_check::drop_pending_after(stack.enter(never_opens), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(
         (stack.len(), dropped.dropped()),
         (1, 1),
@@ -42,7 +42,7 @@ async fn close_dropped_mid_release_still_releases_everything_in_order() {
         let probe = Probe::open(name, &journal).await.unwrap();
         stack.push(probe.slow_release(Duration::from_secs(5)));
     }
-    assert!(timeout(A_WHILE, stack.close()).await.is_err());
+    cancel_check::drop_pending_after(stack.close(), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(
         journal.releases(),
         Vec::<String>::new(),
@@ -67,12 +67,15 @@ async fn background_or_close_task(journal: &Journal, n: usize) {
 #[tokio::test(start_paused = true)]
 async fn with_exit_stack_dropped_in_the_body_releases_in_the_background() {
     let journal = Journal::default();
-    let body = with_exit_stack(async |stack| {
-        stack.enter(Probe::open("a", &journal)).await?;
-        stack.enter(Probe::open("b", &journal)).await?;
-        std::future::pending::<anyhow::Result<()>>().await
-    });
-    assert!(timeout(A_WHILE, body).await.is_err());
+    cancel_check::drop_pending_after(
+        with_exit_stack(async |stack| {
+            stack.enter(Probe::open("a", &journal)).await?;
+            stack.enter(Probe::open("b", &journal)).await?;
+            std::future::pending::<anyhow::Result<()>>().await
+        }),
+        tokio::time::sleep(A_WHILE),
+    )
+    .await;
     background_releases().await;
     assert_eq!(journal.releases(), ["b", "a"]);
 }
@@ -82,7 +85,7 @@ async fn release_dropped_while_waiting_does_not_cut_the_release_short() {
     let journal = Journal::default();
     let probe = Probe::open("a", &journal).await.unwrap();
     let guarded = Guarded::new(probe.slow_release(Duration::from_secs(5)));
-    assert!(timeout(A_WHILE, guarded.release()).await.is_err());
+    cancel_check::drop_pending_after(guarded.release(), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(journal.count("release a"), 0, "still running");
     journal.next_release().await;
     assert_eq!(journal.count("release a"), 1);
@@ -93,7 +96,7 @@ async fn background_releases_can_be_dropped_and_awaited_again() {
     let journal = Journal::default();
     let probe = Probe::open("a", &journal).await.unwrap();
     drop(Guarded::new(probe.slow_release(Duration::from_secs(5))));
-    assert!(timeout(A_WHILE, background_releases()).await.is_err());
+    cancel_check::drop_pending_after(background_releases(), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(journal.count("release a"), 0);
     background_releases().await;
     assert_eq!(journal.count("release a"), 1);
@@ -107,7 +110,7 @@ async fn timed_dropped_drops_its_work() {
         let _guard = guard;
         sleep(Duration::from_secs(3600)).await;
     };
-    assert!(timeout(A_WHILE, timed("work", work)).await.is_err());
+    cancel_check::drop_pending_after(timed("work", work), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(dropped.dropped(), 1);
 }
 
@@ -119,7 +122,7 @@ async fn interruptible_dropped_drops_the_demo() {
         let _guard = guard;
         std::future::pending::<anyhow::Result<()>>().await
     };
-    assert!(timeout(A_WHILE, app::interruptible(demo)).await.is_err());
+    cancel_check::drop_pending_after(app::interruptible(demo), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(dropped.dropped(), 1);
 }
 
@@ -131,6 +134,6 @@ async fn run_dropped_drops_the_demo() {
         let _guard = guard;
         std::future::pending::<anyhow::Result<()>>().await
     };
-    assert!(timeout(A_WHILE, app::run(demo)).await.is_err());
+    cancel_check::drop_pending_after(app::run(demo), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(dropped.dropped(), 1);
 }

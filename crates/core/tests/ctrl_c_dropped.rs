@@ -16,8 +16,7 @@ const CHILD: &str = "child_drops_ctrl_c_then_waits";
 fn child_drops_ctrl_c_then_waits() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let first = patterns_core::shutdown::ctrl_c().unwrap();
-        cancel_check::drop_pending(first).await;
+        cancel_check::drop_pending(patterns_core::shutdown::ctrl_c().unwrap()).await;
         println!("dropped");
         // The parent's SIGINT ends the process long before this.
         tokio::time::sleep(Duration::from_secs(60)).await;

@@ -87,11 +87,7 @@ async fn cancelled_scope_hands_release_to_the_runtime() {
     });
     // The timeout drops the scope's future mid-body: the Python equivalent is a
     // CancelledError raised inside `async with`.
-    assert!(
-        tokio::time::timeout(Duration::from_secs(1), scope)
-            .await
-            .is_err()
-    );
+    cancel_check::drop_pending_after(scope, tokio::time::sleep(Duration::from_secs(1))).await;
     journal.next_release().await;
     assert_eq!(journal.count("release a"), 1);
 }
@@ -103,13 +99,12 @@ async fn cancelling_during_release_does_not_cut_it_short() {
         .await
         .unwrap()
         .slow_release(Duration::from_secs(5));
-    let scope = scoped(probe, async |_| Ok::<_, String>(()));
     // Cancel one second into the five-second release.
-    assert!(
-        tokio::time::timeout(Duration::from_secs(1), scope)
-            .await
-            .is_err()
-    );
+    cancel_check::drop_pending_after(
+        scoped(probe, async |_| Ok::<_, String>(())),
+        tokio::time::sleep(Duration::from_secs(1)),
+    )
+    .await;
     assert_eq!(journal.count("start release a"), 1);
     assert_eq!(journal.count("release a"), 0, "release still running");
     journal.next_release().await;
@@ -144,8 +139,11 @@ async fn background_releases_waits_for_a_release_whose_scope_was_dropped() {
         .await
         .unwrap()
         .slow_release(Duration::from_secs(5));
-    let scope = scoped(probe, async |_| Ok::<_, String>(()));
-    cancel_check::drop_pending_after(scope, tokio::time::sleep(Duration::from_secs(1))).await;
+    cancel_check::drop_pending_after(
+        scoped(probe, async |_| Ok::<_, String>(())),
+        tokio::time::sleep(Duration::from_secs(1)),
+    )
+    .await;
     assert_eq!(journal.count("start release a"), 1);
     assert_eq!(journal.count("release a"), 0, "release still running");
     background_releases().await;

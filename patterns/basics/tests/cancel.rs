@@ -10,7 +10,7 @@ use basics::{
 };
 use futures::FutureExt;
 use tokio::runtime::Handle;
-use tokio::time::{sleep, timeout};
+use tokio::time::sleep;
 
 const PAUSE: Duration = Duration::from_secs(10);
 
@@ -30,18 +30,18 @@ async fn settle() {
 
 #[tokio::test(start_paused = true)]
 async fn coroutines_dropped_mid_pause_leave_nothing_running() {
-    assert!(timeout(PAUSE / 2, greet("Ada", PAUSE)).await.is_err());
+    cancel_check::drop_pending_after(greet("Ada", PAUSE), tokio::time::sleep(PAUSE / 2)).await;
     let names = names();
-    assert!(
-        timeout(PAUSE / 2, greet_one_after_another(&names, PAUSE))
-            .await
-            .is_err()
-    );
-    assert!(
-        timeout(PAUSE / 2, greet_with_join_all(&names, PAUSE))
-            .await
-            .is_err()
-    );
+    cancel_check::drop_pending_after(
+        greet_one_after_another(&names, PAUSE),
+        tokio::time::sleep(PAUSE / 2),
+    )
+    .await;
+    cancel_check::drop_pending_after(
+        greet_with_join_all(&names, PAUSE),
+        tokio::time::sleep(PAUSE / 2),
+    )
+    .await;
     settle().await;
     assert_eq!(alive(), 0, "no task was ever spawned");
 }
@@ -49,11 +49,8 @@ async fn coroutines_dropped_mid_pause_leave_nothing_running() {
 #[tokio::test(start_paused = true)]
 async fn greet_in_tasks_dropped_leaves_its_tasks_running_to_the_end() {
     let names = names();
-    assert!(
-        timeout(PAUSE / 2, greet_in_tasks(&names, PAUSE))
-            .await
-            .is_err()
-    );
+    cancel_check::drop_pending_after(greet_in_tasks(&names, PAUSE), tokio::time::sleep(PAUSE / 2))
+        .await;
     settle().await;
     assert_eq!(alive(), 3, "detached, not stopped");
     sleep(PAUSE).await;

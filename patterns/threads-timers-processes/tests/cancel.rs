@@ -28,12 +28,15 @@ async fn a_dropped_next_expired_loses_no_key() {
 async fn a_dropped_with_request_id_drops_its_future_and_the_id() {
     let dropped = DropCounter::new();
     let guard = dropped.guard();
-    let scoped = with_request_id(9, async move {
-        let _guard = guard;
-        assert_eq!(request_id(), Some(9));
-        std::future::pending::<()>().await
-    });
-    assert!(timeout(Duration::from_secs(1), scoped).await.is_err());
+    cancel_check::drop_pending_after(
+        with_request_id(9, async move {
+            let _guard = guard;
+            assert_eq!(request_id(), Some(9));
+            std::future::pending::<()>().await
+        }),
+        tokio::time::sleep(Duration::from_secs(1)),
+    )
+    .await;
     assert_eq!(dropped.dropped(), 1);
     assert_eq!(request_id(), None);
 }

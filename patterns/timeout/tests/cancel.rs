@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use patterns_core::DropCounter;
 use timeout::{Backoff, Deadline, all_within, each_within, race, retry, wait_for};
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -25,24 +25,21 @@ fn endless(dropped: &DropCounter) -> impl Future<Output = ()> + use<> {
 #[tokio::test(start_paused = true)]
 async fn every_limit_dropped_from_outside_drops_its_work() {
     let dropped = DropCounter::new();
-    assert!(
-        timeout(SOON, wait_for(HOUR, endless(&dropped)))
-            .await
-            .is_err()
-    );
+    cancel_check::drop_pending_after(wait_for(HOUR, endless(&dropped)), tokio::time::sleep(SOON))
+        .await;
     let deadline = Deadline::after(HOUR);
-    assert!(
-        timeout(SOON, deadline.run(endless(&dropped)))
-            .await
-            .is_err()
-    );
+    cancel_check::drop_pending_after(deadline.run(endless(&dropped)), tokio::time::sleep(SOON))
+        .await;
     let token = CancellationToken::new();
-    let raced = race(endless(&dropped), Instant::now() + HOUR, &token);
-    assert!(timeout(SOON, raced).await.is_err());
+    cancel_check::drop_pending_after(
+        race(endless(&dropped), Instant::now() + HOUR, &token),
+        tokio::time::sleep(SOON),
+    )
+    .await;
     assert!(!token.is_cancelled(), "the token is left as it was");
     let group = || (0..3).map(|_| endless(&dropped)).collect::<Vec<_>>();
-    assert!(timeout(SOON, all_within(HOUR, group())).await.is_err());
-    assert!(timeout(SOON, each_within(HOUR, group())).await.is_err());
+    cancel_check::drop_pending_after(all_within(HOUR, group()), tokio::time::sleep(SOON)).await;
+    cancel_check::drop_pending_after(each_within(HOUR, group()), tokio::time::sleep(SOON)).await;
     assert_eq!(dropped.dropped(), 1 + 1 + 1 + 3 + 3);
     assert!(
         deadline.remaining() < HOUR - SOON,
@@ -66,11 +63,11 @@ async fn retry_dropped_during_its_wait_starts_no_other_try() {
         async { Err::<(), &str>("down") }
     };
     // The first try fails at once; the drop comes 5 s into the 10 s wait.
-    assert!(
-        timeout(Duration::from_secs(5), retry(&policy, failing, |_| true))
-            .await
-            .is_err()
-    );
+    cancel_check::drop_pending_after(
+        retry(&policy, failing, |_| true),
+        tokio::time::sleep(Duration::from_secs(5)),
+    )
+    .await;
     sleep(HOUR).await;
     assert_eq!(tries.load(Ordering::SeqCst), 1);
 }
