@@ -59,7 +59,9 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
 ///
 /// # Cancel safety
 ///
-/// Dropping the returned future drops `demo` wherever it is waiting; nothing is printed.
+/// This function is cancel safe: it holds nothing a drop could lose. Dropped, it drops
+/// `demo` wherever it waits (what `demo` had half done is `demo`'s own cancel safety) and
+/// prints nothing.
 pub async fn run(demo: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     init_tracing();
     match AssertUnwindSafe(demo).catch_unwind().await {
@@ -84,7 +86,9 @@ pub struct Interrupted;
 ///
 /// # Cancel safety
 ///
-/// Dropping the returned future drops `demo` and stops listening for Ctrl-C.
+/// This function is cancel safe: it holds nothing a drop could lose. Dropped, it drops
+/// `demo` wherever it waits and stops listening for Ctrl-C; the next Ctrl-C then ends the
+/// process at once (see [`shutdown::ctrl_c`](crate::shutdown::ctrl_c)).
 pub async fn interruptible(demo: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     let ctrl_c = crate::shutdown::ctrl_c()?;
     match future::select(Box::pin(demo), Box::pin(ctrl_c)).await {

@@ -39,12 +39,12 @@ impl ShutdownReport {
 ///
 /// # Cancel safety
 ///
-/// The returned future is not cancel safe: dropped before the first Ctrl-C, it cannot put
-/// Ctrl-C back as it was, because a signal handler, once installed, stays for the life
-/// of the process (tokio never restores the default action). So the drop hands the
-/// handler to a task that ends the process at the next Ctrl-C, with exit code 130, as the
-/// default action would have; the graceful first stage is lost. Dropped outside a
-/// runtime, nothing is left to listen and a later Ctrl-C is ignored.
+/// This function is not cancel safe: its future, dropped before the first Ctrl-C, cannot
+/// put Ctrl-C back as it was, because a signal handler, once installed, stays for the life
+/// of the process (tokio never restores the default action). So the drop hands the handler
+/// to a task that ends the process at the next Ctrl-C, with exit code 130, as the default
+/// action would have; the graceful first stage is lost. Dropped outside a runtime, nothing
+/// is left to listen and a later Ctrl-C is ignored.
 pub fn ctrl_c() -> std::io::Result<impl Future<Output = std::io::Result<()>> + Send + 'static> {
     let mut armed = Armed {
         interrupts: Some(Interrupts::install()?),

@@ -82,8 +82,9 @@ impl Drop for Timer {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops `work` wherever it waits; the timer, dropped too, still logs the time
-/// until then.
+/// This function is cancel safe: it holds nothing a drop could lose. Dropped, it drops
+/// `work` wherever it waits (what `work` had half done is `work`'s own cancel safety), and
+/// the timer, dropped too, still logs the time until then.
 pub async fn timed<T>(label: impl Into<String>, work: impl Future<Output = T>) -> (T, Duration) {
     let timer = Timer::start(label);
     let output = work.instrument(timer.span().clone()).await;

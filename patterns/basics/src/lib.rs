@@ -28,7 +28,8 @@ use tokio::task::{JoinError, JoinSet};
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: it only waits, and has done nothing until it returns.
+/// This method is cancel safe: it only waits, and has done nothing until it returns. A
+/// losing `select!` branch leaves nothing behind.
 pub async fn greet(name: &str, pause: Duration) -> String {
     tokio::time::sleep(pause).await;
     format!("Hello, {name}!")
@@ -40,8 +41,8 @@ pub async fn greet(name: &str, pause: Duration) -> String {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropping it drops the greeting in progress and those gathered so far;
-/// nothing else was started.
+/// This method is cancel safe: a losing `select!` branch drops the greeting in progress and
+/// those gathered so far, and nothing else was started; calling it again starts over.
 pub async fn greet_one_after_another(names: &[String], pause: Duration) -> Vec<String> {
     let mut greetings = Vec::with_capacity(names.len());
     for name in names {
@@ -57,8 +58,8 @@ pub async fn greet_one_after_another(names: &[String], pause: Duration) -> Vec<S
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: the greetings live inside this future, so dropping it drops them all at
-/// once, as cancelling `gather` cancels its children.
+/// This method is cancel safe: the greetings live inside this future, so a drop drops them
+/// all at once, as cancelling `gather` cancels its children. Nothing runs on.
 pub async fn greet_with_join_all(names: &[String], pause: Duration) -> Vec<String> {
     join_all(names.iter().map(|name| greet(name, pause))).await
 }
@@ -71,10 +72,10 @@ pub async fn greet_with_join_all(names: &[String], pause: Duration) -> Vec<Strin
 ///
 /// # Cancel safety
 ///
-/// Dropping it does not stop the tasks: a dropped `JoinHandle` detaches its task, which
-/// runs to the end, and the greetings are lost. Python cancels the one task being
-/// awaited and leaves the others running. To have them all stopped, keep them in a `JoinSet` (see
-/// [`spawn_with_join_set`]) or an `AbortOnDropHandle`.
+/// This method is not cancel safe: a drop does not stop the tasks. A dropped `JoinHandle`
+/// detaches its task, which runs to the end, and its greeting is lost. Python cancels the
+/// one task being awaited and leaves the others running. To have them all stopped, keep
+/// them in a `JoinSet` (see [`spawn_with_join_set`]) or an `AbortOnDropHandle`.
 pub async fn greet_in_tasks(names: &[String], pause: Duration) -> Result<Vec<String>, JoinError> {
     let handles: Vec<_> = names
         .iter()
@@ -112,7 +113,8 @@ pub fn multi_thread_runtime(workers: usize) -> io::Result<Runtime> {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: the tasks live in a `JoinSet`, whose drop aborts those not yet finished.
+/// This method is cancel safe: the tasks live in a `JoinSet`, whose drop aborts those not
+/// yet finished, and the count is only lost, never wrong.
 pub async fn threads_used(tasks: usize) -> Result<usize, JoinError> {
     let mut set = JoinSet::new();
     for _ in 0..tasks {
@@ -153,8 +155,8 @@ pub fn block_on_from_sync<F: Future>(future: F) -> anyhow::Result<F::Output> {
 ///
 /// # Cancel safety
 ///
-/// Dropping it detaches the tasks not yet awaited; each runs to the end (at once: they
-/// do nothing), and the sum is lost.
+/// This method is not cancel safe: a drop detaches the tasks not yet awaited, which run to
+/// the end (at once here: they do nothing), and the sum is lost.
 pub async fn spawn_and_join_all(n: usize) -> Result<usize, JoinError> {
     let handles: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let results = join_all(handles).await;
@@ -166,7 +168,8 @@ pub async fn spawn_and_join_all(n: usize) -> Result<usize, JoinError> {
 ///
 /// # Cancel safety
 ///
-/// As [`spawn_and_join_all`]: the tasks not yet awaited are detached, not stopped.
+/// This method is not cancel safe, as [`spawn_and_join_all`]: the tasks not yet awaited are
+/// detached, not stopped, and the sum is lost.
 pub async fn spawn_and_await_each(n: usize) -> Result<usize, JoinError> {
     let handles: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let mut sum = 0;
@@ -180,7 +183,8 @@ pub async fn spawn_and_await_each(n: usize) -> Result<usize, JoinError> {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropping it drops the `JoinSet`, which aborts every task not yet done.
+/// This method is cancel safe: a drop drops the `JoinSet`, which aborts every task not yet
+/// done; nothing runs on, and only the sum is lost.
 pub async fn spawn_with_join_set(n: usize) -> Result<usize, JoinError> {
     let mut set: JoinSet<usize> = (0..n).map(|i| async move { i }).collect();
     let mut sum = 0;

@@ -109,10 +109,10 @@ impl std::error::Error for WorkPanicked {}
 ///
 /// # Cancel safety
 ///
-/// Dropping it stops the waiting, not the work: a thread cannot be interrupted, so the job
-/// runs to the end on rayon's pool and its result is thrown away. (Python's
-/// `run_in_executor`, cancelled, leaves its thread running the same way.) Work that should
-/// stop early must check a flag or a token itself.
+/// This method is not cancel safe: a drop stops the waiting, not the work. A thread cannot
+/// be interrupted, so the job runs to the end on rayon's pool and its result is thrown
+/// away. (Python's `run_in_executor`, cancelled, leaves its thread running the same way.)
+/// Work that should stop early must check a flag or a token itself.
 pub async fn on_rayon<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, WorkPanicked> {
@@ -135,8 +135,9 @@ pub async fn on_rayon<T: Send + 'static>(
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: the items in flight live inside this future, so dropping it drops them,
-/// and no later batch starts.
+/// This method is cancel safe: the items in flight live inside this future, so a losing
+/// `select!` branch drops them, and no later batch starts. What they had half done is
+/// theirs to answer for.
 pub async fn in_fixed_batches<T, F, Fut>(items: Vec<T>, size: usize, work: F) -> Vec<Fut::Output>
 where
     F: Fn(T) -> Fut,
@@ -161,7 +162,8 @@ where
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropping it drops the `size` items in flight and starts no other.
+/// This method is cancel safe: a losing `select!` branch drops the `size` items in flight
+/// and starts no other.
 pub async fn in_sliding_window<T, F, Fut>(items: Vec<T>, size: usize, work: F) -> Vec<Fut::Output>
 where
     F: Fn(T) -> Fut,

@@ -32,8 +32,8 @@ impl Event {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: waiting takes nothing from the event, so a dropped `wait` loses no
-    /// wake-up for the other waiters.
+    /// This method is cancel safe: waiting takes nothing from the event, so a dropped
+    /// `wait` loses no wake-up for the other waiters.
     pub async fn wait(&self) {
         let mut changes = self.state.subscribe();
         let sets_before = changes.borrow().sets;

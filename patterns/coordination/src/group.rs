@@ -153,8 +153,9 @@ impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: `JoinSet::join_next` is, and every value taken from the set is already in
-/// `done`, so a dropped call loses nothing and can be called again.
+/// This method is cancel safe: `JoinSet::join_next` is, and every value taken from the set
+/// is already in `done`, so a losing `select!` branch loses nothing, and the call can be
+/// made again.
 pub async fn until_first_failure<T: 'static, E: 'static>(
     tasks: &mut JoinSet<Result<T, E>>,
     done: &mut Vec<T>,

@@ -140,8 +140,9 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: the item is taken only after the wait, with no `.await` between taking
-    /// it and returning it, so a dropped `get` leaves every item in the queue.
+    /// This method is cancel safe: the item is taken only after the wait, with no `.await`
+    /// between taking it and returning it, so a losing `select!` branch leaves every item
+    /// in the queue.
     pub async fn get(&self) -> Option<T> {
         match self.ready.acquire().await {
             // The permit stands for one item: it is used up, not given back.
@@ -171,9 +172,9 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     ///
     /// # Cancel safety
     ///
-    /// Like `tokio::sync::mpsc::Sender::send`: if the future is dropped while it waits for
-    /// room, the item was not put, and it is dropped with the future. To keep it, use
-    /// [`try_put`](Self::try_put), which hands it back.
+    /// This method is cancel safe, as `tokio::sync::mpsc::Sender::send` is: a losing
+    /// `select!` branch has not put the item, and the item is dropped with the future. To
+    /// keep it, use [`try_put`](Self::try_put), which hands it back.
     pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
         if let Some(room) = &self.room {
             match room.acquire().await {

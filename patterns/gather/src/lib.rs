@@ -35,8 +35,9 @@ pub struct FetchError {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// This method is cancel safe: a GET has no effect to lose, so a losing `select!` branch
+/// only drops the request; reqwest closes a connection whose response is not complete, so
+/// nothing stays open or half-read.
 pub async fn fetch(client: &Client, url: &str) -> Result<usize, FetchError> {
     let attempt = async {
         let response = client.get(url).send().await?.error_for_status()?;
@@ -73,8 +74,8 @@ pub struct Post {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops both requests: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// This method is cancel safe: a losing `select!` branch drops both GETs; reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read.
 pub async fn user_and_posts(
     client: &Client,
     base_url: &str,
@@ -90,8 +91,8 @@ pub async fn user_and_posts(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// This method is cancel safe: a losing `select!` branch drops the GET; reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read.
 pub async fn fetch_json<T: serde::de::DeserializeOwned>(
     client: &Client,
     url: String,
@@ -116,8 +117,9 @@ pub async fn fetch_json<T: serde::de::DeserializeOwned>(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the request in flight: reqwest closes a connection whose response is not
-/// complete, so nothing stays open or half-read, and the results so far are lost.
+/// This method is cancel safe: a losing `select!` branch drops the GET in flight, and the
+/// bodies read so far are lost with it; reqwest closes a connection whose response is not
+/// complete, so nothing stays open or half-read.
 pub async fn fetch_sequential(client: &Client, urls: &[String]) -> Vec<Result<usize, FetchError>> {
     let mut results = Vec::with_capacity(urls.len());
     for url in urls {
@@ -132,9 +134,9 @@ pub async fn fetch_sequential(client: &Client, urls: &[String]) -> Vec<Result<us
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every request at once, as cancelling `gather` cancels its children:
-/// reqwest closes a connection whose response is not complete, so nothing stays open or
-/// half-read.
+/// This method is cancel safe: a losing `select!` branch drops every GET at once, as
+/// cancelling `gather` cancels its children; reqwest closes a connection whose response is
+/// not complete, so nothing stays open or half-read.
 pub async fn fetch_join_all(client: &Client, urls: &[String]) -> Vec<Result<usize, FetchError>> {
     join_all(urls.iter().map(|url| fetch(client, url))).await
 }
@@ -146,8 +148,8 @@ pub async fn fetch_join_all(client: &Client, urls: &[String]) -> Vec<Result<usiz
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every request: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// This method is cancel safe: a losing `select!` branch drops every GET; reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read.
 pub async fn fetch_try_join_all(
     client: &Client,
     urls: &[String],
@@ -163,9 +165,9 @@ pub async fn fetch_try_join_all(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the `JoinSet`, which aborts the tasks and with them their requests:
-/// reqwest closes a connection whose response is not complete, so nothing stays open or
-/// half-read.
+/// This method is cancel safe: a losing `select!` branch drops the `JoinSet`, which aborts
+/// the tasks and with them their GETs; reqwest closes a connection whose response is not
+/// complete, so nothing stays open or half-read.
 pub async fn fetch_join_set(
     client: &Client,
     urls: &[String],
@@ -203,8 +205,9 @@ pub enum Order {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the `limit` requests in flight, and no other starts: reqwest closes a
-/// connection whose response is not complete, so nothing stays open or half-read.
+/// This method is cancel safe: a losing `select!` branch drops the `limit` GETs in flight,
+/// and no other starts; reqwest closes a connection whose response is not complete, so
+/// nothing stays open or half-read.
 pub async fn fetch_bounded(
     client: &Client,
     urls: &[String],

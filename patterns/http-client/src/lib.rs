@@ -137,8 +137,8 @@ impl HttpError {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// This method is cancel safe: a losing `select!` branch drops the GET; reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read.
 pub async fn get_bytes(client: &Client, url: &str) -> Result<Bytes, HttpError> {
     let parsed = Url::parse(url).map_err(|e| HttpError::InvalidUrl {
         url: url.to_owned(),
@@ -152,8 +152,8 @@ pub async fn get_bytes(client: &Client, url: &str) -> Result<Bytes, HttpError> {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the request: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// This method is cancel safe: a losing `select!` branch drops the GET; reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read.
 pub async fn get_json<T: DeserializeOwned>(client: &Client, url: &str) -> Result<T, HttpError> {
     let body = get_bytes(client, url).await?;
     serde_json::from_slice(&body).map_err(|e| HttpError::InvalidJson {
@@ -195,8 +195,8 @@ pub struct Post {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every request: reqwest closes a connection whose response is not complete,
-/// so nothing stays open or half-read.
+/// This method is cancel safe: a losing `select!` branch drops every GET; reqwest closes a
+/// connection whose response is not complete, so nothing stays open or half-read.
 pub async fn user_and_first_posts(
     client: &Client,
     base_url: &str,
@@ -224,9 +224,11 @@ pub async fn user_and_first_posts(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the try in flight, or the wait before the next: reqwest closes a
-/// connection whose response is not complete, so nothing stays open or half-read; no later try
-/// is sent. A dropped POST may still have reached the server, as any request cut short may.
+/// This method is not cancel safe for a request with an effect: a dropped POST may have
+/// reached the server, as any request cut short may, and the caller cannot tell. A losing
+/// `select!` branch drops the try in flight, or the wait before the next, and no later try
+/// is sent; reqwest closes a connection whose response is not complete, so nothing stays
+/// open or half-read. For an idempotent request, sending it again is safe.
 pub async fn send_with_retry(
     client: &Client,
     request: Request,

@@ -246,9 +246,10 @@ impl Counter for RwLockCounter {
 ///
 /// # Cancel safety
 ///
-/// Dropping it aborts the workers (they live in a `JoinSet`). Each increment is then done
-/// or not, never half done with the lock still held: an aborted task drops its guard. The
-/// counter keeps whatever was counted so far.
+/// This method is not cancel safe: a drop aborts the workers (they live in a `JoinSet`),
+/// and the counter keeps whatever was counted so far, so calling it again counts those
+/// again. Each increment is done or not, never half done with the lock still held: an
+/// aborted task drops its guard.
 pub async fn hammer<C: Counter>(counter: Arc<C>, workers: usize, increments: u64) -> u64 {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..workers {

@@ -11,12 +11,8 @@ use tokio::time::sleep;
 #[tokio::test(start_paused = true)]
 async fn hammer_dropped_aborts_its_workers() {
     let counter = Arc::new(TokioMutexCounter::default());
-    let mut running = Box::pin(hammer(counter.clone(), 4, 1000));
-    assert!(
-        (&mut running).now_or_never().is_none(),
-        "workers spawned, not yet run"
-    );
-    drop(running);
+    // Workers spawned, not yet run, when the drop comes.
+    cancel_check::drop_pending(hammer(counter.clone(), 4, 1000)).await;
     sleep(Duration::from_secs(1)).await; // paused: ends once nothing else can run
     assert_eq!(
         counter.get().await,

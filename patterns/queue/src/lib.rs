@@ -47,8 +47,8 @@ impl Progress {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only watches the counts. Dropping it changes nothing, and a later
-    /// call waits as this one would have.
+    /// This method is cancel safe: it only watches the counts. A losing `select!` branch
+    /// changes nothing, and a later call waits as this one would have.
     pub async fn join(&self) {
         loop {
             let notified = self.all_finished.notified();
@@ -153,12 +153,13 @@ impl<T> Producer<T> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe, as Python's `put`: an item is queued at once or not at all, never
-    /// half-way. Dropped while it waits for room, the item was not queued: it is dropped
-    /// with the future and never counted, so [`Progress::join`] does not wait for it. To
-    /// keep the item, race [`Producer::try_put`] instead. (flume's own `send_async` can hand
-    /// the item over after its future was last polled, which would leave the counts
-    /// unknowable: that is why `put` waits on a [`Notify`] of its own.)
+    /// This method is cancel safe, as Python's `put` and tokio's `Sender::send` are: an
+    /// item is queued at once or not at all, never half-way. A losing `select!` branch has
+    /// not queued the item: it is dropped with the future and never counted, so
+    /// [`Progress::join`] does not wait for it. To keep the item, race
+    /// [`Producer::try_put`] instead. (flume's own `send_async` can hand the item over
+    /// after its future was last polled, which would leave the counts unknowable: that is
+    /// why `put` waits on a [`Notify`] of its own.)
     pub async fn put(&self, mut item: T) -> Result<(), NoConsumers<T>> {
         match self.try_put(item) {
             Ok(()) => return Ok(()),
@@ -235,8 +236,8 @@ impl<T> Consumer<T> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: an item is taken only when this returns it. Dropped while waiting, it
-    /// takes nothing, and the item goes to the next `get`.
+    /// This method is cancel safe: an item is taken only when this returns it. A losing
+    /// `select!` branch takes nothing, and the item goes to the next `get`.
     pub async fn get(&self) -> Option<T> {
         let item = self.receiver.recv_async().await.ok()?;
         self.made_room();
@@ -354,9 +355,11 @@ impl StopSignal {
 ///
 /// # Cancel safety
 ///
-/// Dropping it stops producing at once; only the item whose `put` was waiting for room is
-/// lost, uncounted (see [`Producer::put`]). Every item counted is in the queue. To stop
-/// without losing that one either, use [`StopSignal::drain`], checked between items.
+/// This method is not cancel safe: a losing `select!` branch stops producing at once, the
+/// count it would have returned is lost, and calling it again would make the items from 0
+/// again. The item whose `put` was waiting for room is dropped, uncounted (see
+/// [`Producer::put`]); every item counted is in the queue, and [`Progress::put`] says how
+/// many. To stop without losing anything, use [`StopSignal::drain`], checked between items.
 pub async fn produce<T>(
     producer: Producer<T>,
     count: u64,
@@ -423,9 +426,10 @@ impl<T, E> ConsumerReport<T, E> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe: the item in hand is dropped half done, reported nowhere and never
-/// marked done, so [`Progress::join`] keeps waiting. Stop consumers with [`StopSignal`]
-/// instead, checked between items. A cancelled Python consumer loses its item the same way.
+/// This method is not cancel safe: the item in hand is dropped half done, reported nowhere
+/// and never marked done, so [`Progress::join`] keeps waiting. Stop consumers with
+/// [`StopSignal`] instead, checked between items. A cancelled Python consumer loses its
+/// item the same way.
 pub async fn consume<T, E, Fut>(
     consumer: Consumer<T>,
     process: impl Fn(T) -> Fut,
@@ -496,9 +500,9 @@ impl<T, E> RunReport<T, E> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe: dropping it aborts every producer and consumer (they live in
-/// `JoinSet`s), and the items queued or in hand are dropped unreported. To keep the
-/// report, call [`StopSignal::drain`] or [`StopSignal::abort`] and keep awaiting it.
+/// This method is not cancel safe: a drop aborts every producer and consumer (they live in
+/// `JoinSet`s), and the items queued or in hand are dropped unreported. To keep the report,
+/// call [`StopSignal::drain`] or [`StopSignal::abort`] and keep awaiting it.
 pub async fn run<T, E, Fut>(
     config: RunConfig,
     make: impl Fn(usize, u64) -> T + Clone + Send + 'static,

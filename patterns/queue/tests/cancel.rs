@@ -140,8 +140,11 @@ async fn run_dropped_aborts_every_task_and_the_items_they_held() {
         items_per_producer: 100,
     };
     let stop = StopSignal::new();
-    let running = run(config, |_, i| i, process, &stop);
-    cancel_check::drop_pending_after(running, tokio::time::sleep(A_WHILE)).await;
+    cancel_check::drop_pending_after(
+        run(config, |_, i| i, process, &stop),
+        tokio::time::sleep(A_WHILE),
+    )
+    .await;
     let mut in_hand = 0;
     while let Ok((_item, gone)) = held_rx.try_recv() {
         in_hand += 1;

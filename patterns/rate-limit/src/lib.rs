@@ -40,8 +40,9 @@ async fn fetch(client: &Client, url: &str) -> reqwest::Result<usize> {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropping it drops the `JoinSet`, which aborts the tasks; each releases its
-/// permit and closes its connection as it goes. No task is left running.
+/// This method is cancel safe: a losing `select!` branch drops the `JoinSet`, which aborts
+/// the tasks; each releases its permit and closes its connection as it goes. No task is
+/// left running.
 pub async fn fetch_with_semaphore(
     client: &Client,
     urls: &[String],
@@ -108,8 +109,8 @@ impl HostLimits {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: tokio's semaphores are fair and cancel safe. Dropped while it waits
-    /// for the global slot, the host permit it already holds is released with it.
+    /// This method is cancel safe, as tokio's semaphores are. Dropped while it waits for
+    /// the global slot, the host permit it already holds is released with it.
     pub async fn acquire(&self, url: &str) -> Result<HostPermit, NoHost> {
         let host = reqwest::Url::parse(url)
             .ok()
@@ -142,8 +143,9 @@ impl HostLimits {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: every request and its permits live in this future, so dropping it closes
-/// the connections and gives every slot back (`limits.available()` is full again).
+/// This method is cancel safe: every request and its permits live in this future, so a
+/// losing `select!` branch closes the connections and gives every slot back
+/// (`limits.available()` is full again).
 pub async fn fetch_within(
     client: &Client,
     urls: &[String],
@@ -213,8 +215,8 @@ impl RateLimit {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a start is taken only by the check that succeeds, and then this
-    /// returns at once. Dropped while it waits, it has taken nothing.
+    /// This method is cancel safe: a start is taken only by the check that succeeds, and
+    /// then this returns at once. Dropped while it waits, it has taken nothing.
     pub async fn until_ready(&self) {
         while let Err(not_until) = self.limiter.check() {
             tokio::time::sleep(not_until.wait_time_from(TokioClock.now())).await;
@@ -228,8 +230,9 @@ impl RateLimit {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropping it drops the requests in flight (their connections close) and
-/// starts no other. The starts already taken from `rate` stay spent.
+/// This method is cancel safe: a losing `select!` branch drops the requests in flight
+/// (their connections close) and starts no other. The starts already taken from `rate` stay
+/// spent.
 pub async fn fetch_at_rate(
     client: &Client,
     urls: &[String],

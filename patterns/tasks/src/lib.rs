@@ -30,10 +30,10 @@ async fn fetch(client: &Client, url: &str) -> reqwest::Result<usize> {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops `other_work` and the `JoinHandle`s, which detaches the tasks: their
-/// requests run to the end and the results are lost. Python cancels the one task being
-/// awaited and leaves the others running. Keep tasks in a `JoinSet` to have them all
-/// aborted instead.
+/// This method is not cancel safe: a drop drops `other_work` and the `JoinHandle`s, which
+/// detaches the tasks: their requests run to the end and the results are lost. Python
+/// cancels the one task being awaited and leaves the others running. Keep tasks in a
+/// `JoinSet` to have them all aborted instead.
 pub async fn fetch_in_background<W: Future>(
     client: &Client,
     urls: &[String],
@@ -146,9 +146,10 @@ pub struct WorkerReport {
 ///
 /// # Cancel safety
 ///
-/// Dropping it is the other kind of cancellation: the request in flight is dropped and the
-/// cleanup never runs, because there is no code left to run it. Python's
-/// `except CancelledError:` would still run; here, cancel the token and await this instead.
+/// This method is not cancel safe: a drop is the other kind of cancellation. the request in
+/// flight is dropped and the cleanup never runs, because there is no code left to run it.
+/// Python's `except CancelledError:` would still run; here, cancel the token and await this
+/// instead.
 pub async fn fetch_until_cancelled(
     name: &str,
     client: &Client,
@@ -194,9 +195,9 @@ pub struct WorkersSummary {
 ///
 /// # Cancel safety
 ///
-/// The workers belong to `shutdown`, not to this future: dropping it stops the waiting and
-/// leaves them running, and the reports of the cooperative ones are lost. Trigger
-/// `shutdown` and await `shutdown.shutdown(grace)` to stop them.
+/// This method is not cancel safe: the workers belong to `shutdown`, not to this future, so
+/// a drop stops the waiting and leaves them running, and the reports of the cooperative
+/// ones are lost. Trigger `shutdown` and await `shutdown.shutdown(grace)` to stop them.
 pub async fn run_workers(
     client: &Client,
     url: &str,

@@ -11,16 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// Drives `work` until the server has seen `requests` requests, then drops it.
-async fn drop_once_requested<F: Future>(server: &FixtureServer, requests: usize, work: F) {
-    let arrived = async {
-        while server.stats().requests < requests {
-            tokio::task::yield_now().await;
-        }
-    };
-    tokio::select! {
-        _ = work => panic!("the work finished before it was dropped"),
-        () = arrived => {}
+/// Completes once the server has seen `requests` requests: the moment to drop the work.
+async fn requests_reach(server: &FixtureServer, requests: usize) {
+    while server.stats().requests < requests {
+        tokio::task::yield_now().await;
     }
 }
 
@@ -29,8 +23,11 @@ async fn fetch_in_background_dropped_leaves_its_tasks_running() {
     let server = FixtureServer::start().await.unwrap();
     let urls = vec![server.url("/delay/20000"); 3];
     let client = Client::new();
-    let waiting = fetch_in_background(&client, &urls, std::future::pending::<()>());
-    drop_once_requested(&server, 3, waiting).await;
+    cancel_check::drop_pending_after(
+        fetch_in_background(&client, &urls, std::future::pending::<()>()),
+        requests_reach(&server, 3),
+    )
+    .await;
     // Aborted requests would close their connections at once; detached ones hold them for
     // the 20 s their responses take.
     assert!(
@@ -46,8 +43,11 @@ async fn fetch_until_cancelled_dropped_skips_its_cleanup() {
     let (url, checkpoint) = (server.url("/delay/20000"), server.url("/status/200"));
     let token = CancellationToken::new();
     let client = Client::new();
-    let working = fetch_until_cancelled("w", &client, &url, &checkpoint, &token);
-    drop_once_requested(&server, 1, working).await;
+    cancel_check::drop_pending_after(
+        fetch_until_cancelled("w", &client, &url, &checkpoint, &token),
+        requests_reach(&server, 1),
+    )
+    .await;
     assert!(
         server.connections_close_to(0, LIMIT).await,
         "its request was dropped"
@@ -65,8 +65,11 @@ async fn run_workers_dropped_leaves_the_workers_to_their_shutdown() {
     let (url, checkpoint) = (server.url("/delay/100"), server.url("/status/200"));
     let shutdown = Shutdown::new();
     let client = Client::new();
-    let running = run_workers(&client, &url, &checkpoint, 2, 1, &shutdown, LIMIT);
-    drop_once_requested(&server, 3, running).await;
+    cancel_check::drop_pending_after(
+        run_workers(&client, &url, &checkpoint, 2, 1, &shutdown, LIMIT),
+        requests_reach(&server, 3),
+    )
+    .await;
     // Still running: more requests keep arriving with nobody awaiting run_workers.
     let before = server.stats().requests;
     let more = async {

@@ -29,7 +29,8 @@ pub struct TimedOut(pub Duration);
 ///
 /// # Cancel safety
 ///
-/// As cancel safe as `work`: dropping this drops `work` wherever it waits.
+/// This function is cancel safe when `work` is: it adds nothing a drop could lose. A losing
+/// `select!` branch drops `work` wherever it waits.
 pub async fn wait_for<F: Future>(limit: Duration, work: F) -> Result<F::Output, TimedOut> {
     timeout(limit, work).await.map_err(|_| TimedOut(limit))
 }
@@ -61,8 +62,8 @@ impl Deadline {
     ///
     /// # Cancel safety
     ///
-    /// As cancel safe as `step`, which is dropped with it. The deadline is a value, so
-    /// the next step still gets only what is left.
+    /// This method is cancel safe when `step` is: `step` is dropped with it, and the
+    /// deadline is a value, so the next step still gets only what is left.
     pub async fn run<F: Future>(&self, step: F) -> Result<F::Output, TimedOut> {
         timeout_at(self.at, step)
             .await
@@ -88,8 +89,8 @@ pub enum Raced<T> {
 ///
 /// # Cancel safety
 ///
-/// As cancel safe as `work`: dropping this drops `work`, the timer and the wait on the
-/// token; the token itself is untouched.
+/// This function is cancel safe when `work` is: a losing `select!` branch drops `work`, the
+/// timer and the wait on the token; the token itself is untouched.
 pub async fn race<F: Future>(
     work: F,
     deadline: Instant,
@@ -109,7 +110,8 @@ pub async fn race<F: Future>(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every future of the group at once.
+/// This function is cancel safe when the futures are: a losing `select!` branch drops every
+/// future of the group at once.
 pub async fn all_within<F: Future>(
     limit: Duration,
     work: Vec<F>,
@@ -121,7 +123,8 @@ pub async fn all_within<F: Future>(
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every future still running, and the results already in are lost.
+/// This function is cancel safe when the futures are: a losing `select!` branch drops every
+/// future still running, and the results already in are lost with it.
 pub async fn each_within<F: Future>(
     limit: Duration,
     work: Vec<F>,
@@ -205,8 +208,10 @@ pub enum RetryError<E> {
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops the try in flight, or the wait before the next one; no later try
-/// starts. A try cut short may have had effects already, as any dropped request may.
+/// This function is cancel safe when each try is: a losing `select!` branch drops the try
+/// in flight, or the wait before the next one, and no later try starts. A try cut short may
+/// have had effects already, as any dropped request may, so a try with effects makes it not
+/// cancel safe.
 pub async fn retry<T, E, F, Fut>(
     policy: &Backoff,
     mut attempt: F,

@@ -125,9 +125,10 @@ pub struct CrawlSummary {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: dropping it drops the `JoinSet` of fetches, which aborts them and closes
-/// their connections. Every report already handed to `on_report` stays handed over; the
-/// pages in flight are lost.
+/// This method is cancel safe: a losing `select!` branch drops the `JoinSet` of fetches,
+/// which aborts them and closes their connections. Every report already handed to
+/// `on_report` stays handed over; the pages in flight are lost, and no request is left
+/// running.
 pub async fn crawl(
     client: &Client,
     config: &CrawlConfig,

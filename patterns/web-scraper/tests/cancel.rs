@@ -18,9 +18,12 @@ async fn crawl_dropped_mid_fetch_closes_every_connection() {
     };
     let mut reports = 0;
     let client = Client::new();
-    let crawling = crawl(&client, &config, |_| reports += 1);
     let dropped = server
-        .drop_once_connected(crawling, 1, Duration::from_secs(30))
+        .drop_once_connected(
+            crawl(&client, &config, |_| reports += 1),
+            1,
+            Duration::from_secs(30),
+        )
         .await;
     assert_eq!(dropped, Ok(()));
     assert_eq!(reports, 0, "nothing was reported for the page in flight");
