@@ -367,10 +367,10 @@ impl Accounts {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe, on purpose: dropped at its `.await` (a `timeout`, a `select!` that
-    /// chose another branch, a client that went away) it has withdrawn and will never
-    /// deposit, and the money is gone. asyncio's `CancelledError` lands at the same `await`
-    /// with the same result unless the coroutine catches it.
+    /// This method is not cancel safe, on purpose: dropped at its `.await` (a `timeout`, a
+    /// `select!` that chose another branch, a client that went away) it has withdrawn and
+    /// will never deposit, and the money is gone. asyncio's `CancelledError` lands at the
+    /// same `await` with the same result unless the coroutine catches it.
     pub async fn transfer_naive(
         &self,
         from: usize,
@@ -389,8 +389,8 @@ impl Accounts {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropped after the withdrawal, the guard deposits the amount back into
-    /// `from`, so a cancelled transfer leaves the balances as they were.
+    /// This method is cancel safe: dropped after the withdrawal, the guard deposits the
+    /// amount back into `from`, so a cancelled transfer leaves the balances as they were.
     pub async fn transfer_guarded(
         &self,
         from: usize,
@@ -417,10 +417,10 @@ impl Accounts {
     ///
     /// # Cancel safety
     ///
-    /// Cancel `token` rather than dropping the future: cancelled, it refunds and returns
-    /// [`TransferError::Cancelled`]. Dropped at its `.await`, it loses the amount like
-    /// [`transfer_naive`](Self::transfer_naive); combine it with a guard or a task (below)
-    /// where a drop can happen.
+    /// This method is not cancel safe: cancel `token` rather than dropping the future.
+    /// Cancelled, it refunds and returns [`TransferError::Cancelled`]. Dropped at its
+    /// `.await`, it loses the amount like [`transfer_naive`](Self::transfer_naive); combine
+    /// it with a guard or a task (below) where a drop can happen.
     pub async fn transfer_cancellable(
         &self,
         from: usize,
@@ -448,9 +448,9 @@ impl Accounts {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropping the future drops only the wait; the spawned task finishes the
-    /// transfer. If that task panics or its runtime shuts down half-way, the guarded
-    /// transfer inside it refunds, and the error says so.
+    /// This method is cancel safe: a losing `select!` branch drops only the wait; the
+    /// spawned task finishes the transfer. If that task panics or its runtime shuts down
+    /// half-way, the guarded transfer inside it refunds, and the error says so.
     pub async fn transfer_in_task(
         &self,
         from: usize,
@@ -470,7 +470,8 @@ impl Accounts {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only waits; dropped, the transfers carry on.
+    /// This method is cancel safe: it only waits, and a losing `select!` branch leaves the
+    /// transfers to carry on.
     pub async fn finish_transfers(&self) {
         self.transfers_in_tasks.close(); // `wait` ends once closed and empty
         self.transfers_in_tasks.wait().await;

@@ -41,8 +41,9 @@ impl Connection {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: until it returns there is only a socket being connected, closed when
-    /// dropped; hyper's task is spawned in the same poll that returns the connection.
+    /// This method is cancel safe: until it returns there is only a socket being connected,
+    /// closed when dropped; hyper's task is spawned in the same poll that returns the
+    /// connection.
     pub async fn connect(base_url: &str) -> anyhow::Result<Self> {
         let uri: Uri = base_url
             .parse()
@@ -72,9 +73,10 @@ impl Connection {
     ///
     /// # Cancel safety
     ///
-    /// Dropped mid-request, the request is abandoned and hyper closes the connection, as
-    /// HTTP/1 has no other way to skip the rest of a response. The `Connection` is then
-    /// spent: release it (its release still succeeds), do not reuse it.
+    /// This method is not cancel safe: dropped mid-request, the request is abandoned and
+    /// hyper closes the connection, as HTTP/1 has no other way to skip the rest of a
+    /// response. The `Connection` is then spent: release it (its release still succeeds),
+    /// do not reuse it.
     pub async fn fetch(&mut self, path: &str) -> anyhow::Result<String> {
         let request = Request::get(path)
             .header(header::HOST, &self.authority)
@@ -111,8 +113,8 @@ impl ScratchDir {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: if it is dropped while the directory is being made, the directory is
-    /// removed as soon as it exists; none is left behind.
+    /// This method is cancel safe: if it is dropped while the directory is being made, the
+    /// directory is removed as soon as it exists; none is left behind.
     pub async fn create(prefix: &str) -> anyhow::Result<Self> {
         let prefix = prefix.to_owned();
         // Picking a unique name and creating it is a blocking syscall pair: off the runtime.
@@ -155,9 +157,10 @@ pub struct FileReport {
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe: tokio's file writes run on the blocking pool, and a write handed to it
-/// finishes even after this future is dropped, so some files are there, whole, and some
-/// not. That is why the demo writes into a [`ScratchDir`], whose release removes them all.
+/// This function is not cancel safe: tokio's file writes run on the blocking pool, and a
+/// write handed to it finishes even after this future is dropped, so some files are there,
+/// whole, and some not. That is why the demo writes into a [`ScratchDir`], whose release
+/// removes them all.
 pub async fn write_files(dir: &Path, sizes: &[usize]) -> anyhow::Result<Vec<PathBuf>> {
     try_join_all(sizes.iter().enumerate().map(|(i, &size)| async move {
         let path = dir.join(format!("file{}.txt", i + 1));
@@ -174,7 +177,8 @@ pub async fn write_files(dir: &Path, sizes: &[usize]) -> anyhow::Result<Vec<Path
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: it only reads. Dropped, it stops; its timer still logs the time so far.
+/// This function is cancel safe: it only reads. A losing `select!` branch stops it; its
+/// timer still logs the time so far.
 pub async fn process_file(path: &Path, work: Duration) -> anyhow::Result<FileReport> {
     let name = path
         .file_name()
@@ -197,7 +201,8 @@ pub async fn process_file(path: &Path, work: Duration) -> anyhow::Result<FileRep
 ///
 /// # Cancel safety
 ///
-/// Cancel safe, as [`process_file`]: dropping it drops every file's processing at once.
+/// This function is cancel safe, as [`process_file`] is: a losing `select!` branch drops
+/// every file's processing at once.
 pub async fn process_files(paths: &[PathBuf], work: Duration) -> anyhow::Result<Vec<FileReport>> {
     try_join_all(paths.iter().map(|path| process_file(path, work))).await
 }
@@ -209,10 +214,11 @@ pub async fn process_files(paths: &[PathBuf], work: Duration) -> anyhow::Result<
 ///
 /// # Cancel safety
 ///
-/// Dropped while waiting for the lock, it has done nothing. Dropped while holding it, the
-/// guard is dropped and the lock is free again, but the section is half done: the journal
-/// says `acquired` with no `released`. Python's `async with lock:`, cancelled inside,
-/// leaves the same half-done state. Keep what must not be half done out of `.await`s.
+/// This function is not cancel safe. Dropped while waiting for the lock, it has done
+/// nothing. Dropped while holding it, the guard is dropped and the lock is free again, but
+/// the section is half done: the journal says `acquired` with no `released`. Python's
+/// `async with lock:`, cancelled inside, leaves the same half-done state. Keep what must
+/// not be half done out of `.await`s.
 pub async fn critical_section(lock: &Mutex<Vec<String>>, name: &str, hold: Duration) {
     let mut journal = lock.lock().await;
     journal.push(format!("{name} acquired"));
@@ -226,8 +232,8 @@ pub async fn critical_section(lock: &Mutex<Vec<String>>, name: &str, hold: Durat
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every section at once (see [`critical_section`]); the lock and its
-/// journal go with it.
+/// This function is not cancel safe, as [`critical_section`] is not: a drop drops every
+/// section at once; the lock and its journal go with it.
 pub async fn contend(names: &[&str], hold: Duration) -> Vec<String> {
     let lock = Mutex::new(Vec::new());
     futures::future::join_all(names.iter().map(|name| critical_section(&lock, name, hold))).await;
@@ -241,9 +247,9 @@ pub async fn contend(names: &[&str], hold: Duration) -> Vec<String> {
 ///
 /// # Cancel safety
 ///
-/// As `with_exit_stack`: dropped anywhere, every connection and the scratch directory
-/// entered so far are released in the background, in reverse order;
-/// `patterns_core::resource::background_releases` waits for them.
+/// This function is cancel safe, as `with_exit_stack` is: dropped anywhere, every
+/// connection and the scratch directory entered so far are released in the background, in
+/// reverse order; `patterns_core::resource::background_releases` waits for them.
 pub async fn fetch_through_stack(
     base_urls: &[String],
     path: &str,

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use fixture_server::{Blackhole, FixtureServer};
-use futures::FutureExt;
 use patterns_core::AsyncResource;
 use patterns_core::resource::background_releases;
 use resources::{
@@ -33,9 +32,8 @@ fn create_dropped_while_the_directory_is_made_leaves_none_behind() {
     for _ in 0..20 {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            let mut creating = Box::pin(ScratchDir::create(&prefix));
             // The first poll hands the work to the blocking pool; then the future goes.
-            assert!((&mut creating).now_or_never().is_none());
+            cancel_check::drop_pending(ScratchDir::create(&prefix)).await;
         });
         drop(runtime); // waits for the blocking pool, so the directory work is over
     }
@@ -48,8 +46,7 @@ fn write_files_dropped_finishes_the_writes_it_handed_over_whole() {
     std::fs::create_dir_all(&dir).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let mut writing = Box::pin(write_files(&dir, &[1000, 2000, 3000]));
-        assert!((&mut writing).now_or_never().is_none());
+        cancel_check::drop_pending(write_files(&dir, &[1000, 2000, 3000])).await;
     });
     drop(runtime);
     let files: Vec<(String, u64)> = std::fs::read_dir(&dir)
@@ -134,20 +131,13 @@ async fn fetch_dropped_mid_request_spends_the_connection_and_release_still_works
     let mut connection = Connection::connect(&server.base_url()).await.unwrap();
     let mut in_flight = server.open_connections();
     in_flight.wait_for(|n| *n == 1).await.unwrap();
-    {
-        let fetching = connection.fetch("/delay/20000");
-        let mut fetching = std::pin::pin!(fetching);
-        // Dropped once the server has the request.
-        let arrived = async {
-            while server.stats().requests == 0 {
-                tokio::task::yield_now().await;
-            }
-        };
-        tokio::select! {
-            _ = &mut fetching => panic!("a 20 s request finished"),
-            () = arrived => {}
+    // Dropped once the server has the request.
+    let arrived = async {
+        while server.stats().requests == 0 {
+            tokio::task::yield_now().await;
         }
-    }
+    };
+    cancel_check::drop_pending_after(connection.fetch("/delay/20000"), arrived).await;
     assert!(
         server.connections_close_to(0, LIMIT).await,
         "hyper closed it"

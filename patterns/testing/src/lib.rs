@@ -208,8 +208,9 @@ impl<O: Origin> UserCache<O> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: the fetch runs in a task of its own. Dropping `get` drops only the
-    /// wait; the fetch finishes and fills the cache for the next caller.
+    /// This method is cancel safe: the fetch runs in a task of its own, so a losing
+    /// `select!` branch drops only the wait; the fetch finishes and fills the cache for the
+    /// next caller.
     pub async fn get(&self, id: u32) -> Result<User, LookupError> {
         let pending = {
             let mut entries = self.inner.lock();
@@ -352,8 +353,9 @@ pub fn reply_line(result: Result<User, LookupError>) -> String {
 ///
 /// # Cancel safety
 ///
-/// Dropping it closes the connection. A lookup in flight is not wasted (see
-/// [`UserCache::get`]); its reply is never sent.
+/// This function is not cancel safe: a drop closes the connection, and the reply in the
+/// making is never sent. A lookup in flight is not wasted (see [`UserCache::get`]); its
+/// reply is never sent.
 pub async fn serve_connection<IO, O>(io: IO, cache: UserCache<O>) -> Result<(), LinesCodecError>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
@@ -391,8 +393,9 @@ fn parse_request(line: &str) -> Result<u32, String> {
 ///
 /// # Cancel safety
 ///
-/// Dropping it stops accepting and drops the waiting; connections already accepted run on
-/// in their tasks until their clients close them.
+/// This function is cancel safe: a losing `select!` branch stops accepting and drops the
+/// waiting; connections already accepted run on in their tasks until their clients close
+/// them.
 pub async fn serve<O: Origin>(
     listener: TcpListener,
     cache: UserCache<O>,
@@ -454,7 +457,7 @@ impl Client {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropped, the half-open connection is closed.
+    /// This method is cancel safe: dropped, the half-open connection is closed.
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         let lines = Framed::new(stream, LinesCodec::new_with_max_length(64 * 1024));
@@ -465,8 +468,9 @@ impl Client {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropped after sending, the reply is left on the connection and the
-    /// next request would read it. Drop the client too (a timeout around both).
+    /// This method is not cancel safe: dropped after sending, the reply is left on the
+    /// connection and the next request would read it. Drop the client too (a timeout around
+    /// both).
     pub async fn request(&mut self, line: &str) -> Result<Reply, ClientError> {
         self.lines.send(line).await?;
         let reply = self.lines.next().await.ok_or(ClientError::Closed)??;

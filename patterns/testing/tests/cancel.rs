@@ -148,15 +148,15 @@ async fn a_dropped_server_stops_accepting_and_open_connections_carry_on() {
     let cache = UserCache::new(ScriptedOrigin::answering(Duration::ZERO), Policy::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(serve(listener, cache, CancellationToken::new()));
-    let mut client = Client::connect(addr).await.unwrap();
-    assert!(matches!(
-        client.request("GET 1").await.unwrap(),
-        Reply::Found(_)
-    ));
-
-    server.abort();
-    assert!(server.await.unwrap_err().is_cancelled());
+    // The server runs while a client connects and asks; then it is dropped.
+    let mut client =
+        cancel_check::drop_pending_after(serve(listener, cache, CancellationToken::new()), async {
+            let mut client = Client::connect(addr).await.unwrap();
+            let reply = client.request("GET 1").await.unwrap();
+            assert!(matches!(reply, Reply::Found(_)));
+            client
+        })
+        .await;
     assert!(
         Client::connect(addr).await.is_err(),
         "the listener is closed"
@@ -191,3 +191,17 @@ async fn a_request_dropped_after_sending_leaves_its_reply_for_the_next_one() {
     );
 }
 // ANCHOR_END: not_cancel_safe
+
+#[tokio::test]
+async fn a_dropped_connect_leaves_the_server_serving() {
+    let cache = UserCache::new(ScriptedOrigin::answering(Duration::ZERO), Policy::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _server = tokio::spawn(serve(listener, cache, CancellationToken::new()));
+    for _ in 0..3 {
+        cancel_check::drop_pending(Client::connect(addr)).await;
+    }
+    let mut client = Client::connect(addr).await.unwrap();
+    let reply = client.request("GET 1").await.unwrap();
+    assert!(matches!(reply, Reply::Found(_)));
+}

@@ -21,7 +21,8 @@ tokio::task_local! {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe if `future` is: dropping it drops `future`, and the id goes with it.
+/// This function is cancel safe when `future` is: a drop drops `future`, and the id goes
+/// with it.
 pub async fn with_request_id<F: Future>(id: u64, future: F) -> F::Output {
     REQUEST_ID.scope(id, future).await
 }

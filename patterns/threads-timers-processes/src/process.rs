@@ -37,8 +37,8 @@ pub enum ProcessError {
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe, by design: dropping the future kills the child (`kill_on_drop`), and
-/// its output so far is lost. The child never outlives the caller's interest in it.
+/// This function is not cancel safe, by design: a drop kills the child (`kill_on_drop`),
+/// and its output so far is lost. The child never outlives the caller's interest in it.
 pub async fn output_within(mut command: Command, limit: Duration) -> Result<Output, ProcessError> {
     let (program, child) = spawn(command.stderr(Stdio::piped()))?;
     // On timeout, the `wait_with_output` future is dropped, and the child with it: killed.

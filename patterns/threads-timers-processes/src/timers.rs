@@ -79,8 +79,8 @@ impl<K: Clone + Eq + Hash> Deadlines<K> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a key leaves the queue in the same poll that returns it, so a dropped
-    /// call loses no expired key.
+    /// This method is cancel safe: a key leaves the queue in the same poll that returns it,
+    /// so a dropped call loses no expired key.
     pub async fn next_expired(&mut self) -> Option<K> {
         let expired = self.queue.next().await?.into_inner();
         self.keys.remove(&expired);

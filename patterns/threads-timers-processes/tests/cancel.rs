@@ -16,8 +16,12 @@ async fn a_dropped_next_expired_loses_no_key() {
     let mut deadlines = Deadlines::new();
     deadlines.set("a", Duration::from_secs(1));
     deadlines.set("b", Duration::from_secs(2));
-    let early = timeout(Duration::from_millis(500), deadlines.next_expired()).await;
-    assert!(early.is_err(), "nothing due at 0.5 s");
+    // Nothing is due at 0.5 s, when the drop comes.
+    cancel_check::drop_pending_after(
+        deadlines.next_expired(),
+        tokio::time::sleep(Duration::from_millis(500)),
+    )
+    .await;
     assert_eq!(deadlines.next_expired().await, Some("a"));
     assert_eq!(started.elapsed(), Duration::from_secs(1));
     assert_eq!(deadlines.next_expired().await, Some("b"));
@@ -44,12 +48,12 @@ async fn a_dropped_with_request_id_drops_its_future_and_the_id() {
 #[tokio::test]
 async fn a_dropped_output_within_kills_its_child() {
     let pipe = PidPipe::new();
-    let run = output_within(pipe.command("sleep 3600"), Duration::from_secs(3600));
-    let pid = tokio::select! {
-        pid = pipe.pid() => pid,
-        ended = run => panic!("sleep 3600 ended: {ended:?}"),
-    };
-    // The select! dropped `run` when the pid came: the child must die with it.
+    // Dropped when the child's pid comes: the child must die with it.
+    let pid = cancel_check::drop_pending_after(
+        output_within(pipe.command("sleep 3600"), Duration::from_secs(3600)),
+        pipe.pid(),
+    )
+    .await;
     assert!(
         exited(pid).await,
         "child {pid} still running after its future was dropped"
