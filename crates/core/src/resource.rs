@@ -43,6 +43,13 @@ use tokio_util::task::TaskTracker;
 pub trait AsyncResource: Send + 'static {
     /// Releases the resource. Called exactly once by [`scoped`], [`Guarded`] and
     /// [`ExitStack`](crate::ExitStack).
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is not cancel safe in general, and need not be: [`scoped`], [`Guarded`]
+    /// and [`ExitStack`](crate::ExitStack) run it in a task of its own, so they never drop
+    /// it half-way. Code that awaits it directly, and may drop it, must expect a release
+    /// half done.
     fn release(self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 // ANCHOR_END: trait

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Journal, Probe};
+use patterns_core::AsyncResource;
 use patterns_core::resource::background_releases;
 use patterns_core::{DropCounter, ExitStack, Guarded, app, timed, with_exit_stack};
 use tokio::time::{sleep, timeout};
@@ -136,4 +137,16 @@ async fn run_dropped_drops_the_demo() {
     };
     cancel_check::drop_pending_after(app::run(demo), tokio::time::sleep(A_WHILE)).await;
     assert_eq!(dropped.dropped(), 1);
+}
+
+/// Awaited directly and dropped mid-way, a release is left half done: why `scoped`,
+/// `Guarded` and `ExitStack` never await it in place but in a task of its own.
+#[tokio::test(start_paused = true)]
+async fn a_release_awaited_in_place_and_dropped_is_left_half_done() {
+    let journal = Journal::default();
+    let probe = Probe::open("a", &journal).await.unwrap();
+    cancel_check::drop_pending(probe.slow_release(Duration::from_secs(5)).release()).await;
+    assert_eq!(journal.count("start release a"), 1);
+    sleep(Duration::from_secs(60)).await;
+    assert_eq!(journal.count("release a"), 0, "and never finished");
 }

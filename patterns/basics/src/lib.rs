@@ -155,8 +155,8 @@ pub fn block_on_from_sync<F: Future>(future: F) -> anyhow::Result<F::Output> {
 ///
 /// # Cancel safety
 ///
-/// This method is not cancel safe: a drop detaches the tasks not yet awaited, which run to
-/// the end (at once here: they do nothing), and the sum is lost.
+/// This method is not cancel safe: a drop detaches the tasks not yet awaited, and the sum
+/// is lost.
 pub async fn spawn_and_join_all(n: usize) -> Result<usize, JoinError> {
     let handles: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let results = join_all(handles).await;
@@ -168,8 +168,7 @@ pub async fn spawn_and_join_all(n: usize) -> Result<usize, JoinError> {
 ///
 /// # Cancel safety
 ///
-/// This method is not cancel safe, as [`spawn_and_join_all`]: the tasks not yet awaited are
-/// detached, not stopped, and the sum is lost.
+/// This method is not cancel safe, as [`spawn_and_join_all`] is not.
 pub async fn spawn_and_await_each(n: usize) -> Result<usize, JoinError> {
     let handles: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let mut sum = 0;
@@ -183,8 +182,7 @@ pub async fn spawn_and_await_each(n: usize) -> Result<usize, JoinError> {
 ///
 /// # Cancel safety
 ///
-/// This method is cancel safe: a drop drops the `JoinSet`, which aborts every task not yet
-/// done; nothing runs on, and only the sum is lost.
+/// This method is cancel safe: the `JoinSet`'s drop aborts every task not yet done.
 pub async fn spawn_with_join_set(n: usize) -> Result<usize, JoinError> {
     let mut set: JoinSet<usize> = (0..n).map(|i| async move { i }).collect();
     let mut sum = 0;

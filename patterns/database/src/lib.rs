@@ -167,8 +167,9 @@ impl Default for PoolConfig {
 ///
 /// # Cancel safety
 ///
-/// Dropping the future closes the connections opened so far; a migration interrupted
-/// half-way is rolled back by its database, and applied again on the next start.
+/// This function is cancel safe: a drop closes the connections opened so far; a migration
+/// interrupted half-way is rolled back by its database, and applied again on the next
+/// start.
 pub async fn connect(url: &str, config: PoolConfig) -> Result<AnyPool, DbError> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of(url)?;
@@ -265,9 +266,9 @@ pub struct UserDetails {
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe: once sent, the insert may still be applied after the future is
-/// dropped, and its id is then lost to the caller. Retrying is safe all the same: the
-/// unique email turns a second insert into [`DbError::DuplicateEmail`], never a second
+/// This function is not cancel safe: once sent, the insert may still be applied after the
+/// future is dropped, and its id is then lost to the caller. Retrying is safe all the same:
+/// the unique email turns a second insert into [`DbError::DuplicateEmail`], never a second
 /// row. Inside a transaction ([`place_order`]) it is all or nothing.
 pub async fn insert_user<'e>(
     executor: impl Executor<'e, Database = Any>,
@@ -293,7 +294,8 @@ pub async fn insert_user<'e>(
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: it only reads. A connection dropped mid-query is closed, not reused.
+/// This function is cancel safe: it only reads. A connection dropped mid-query is closed,
+/// not reused.
 pub async fn user_by_id<'e>(
     executor: impl Executor<'e, Database = Any>,
     id: i64,
@@ -313,8 +315,8 @@ pub async fn user_by_id<'e>(
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe, as [`insert_user`]: inserts that were sent may be applied after the
-/// drop; retrying each one is safe (a duplicate email is refused, not doubled).
+/// This function is not cancel safe, as [`insert_user`] is not: a sent insert may land
+/// after the drop; retrying is safe.
 pub async fn insert_users_at_once(
     pool: &AnyPool,
     users: &[(&str, &str)],
@@ -331,7 +333,7 @@ pub async fn insert_users_at_once(
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: three reads; dropping the future drops all three.
+/// This function is cancel safe: a drop drops all three reads.
 pub async fn user_details(pool: &AnyPool, id: i64) -> Result<UserDetails, DbError> {
     let user = user_by_id(pool, id);
     let orders = sqlx::query_as(
@@ -358,7 +360,8 @@ pub async fn user_details(pool: &AnyPool, id: i64) -> Result<UserDetails, DbErro
 ///
 /// # Cancel safety
 ///
-/// Cancel safe: a transaction begun when the future is dropped is rolled back.
+/// This function is cancel safe: a transaction begun when the future is dropped is rolled
+/// back.
 pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, Any>, DbError> {
     let tx = if pool.connect_options().database_url.scheme() == "sqlite" {
         pool.begin_with("BEGIN IMMEDIATE").await?
@@ -421,8 +424,8 @@ impl Connection {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a connection half-opened when the future is dropped is dropped with it,
-    /// which closes its socket.
+    /// This method is cancel safe: a connection half-opened when the future is dropped is
+    /// dropped with it, which closes its socket.
     pub async fn open(url: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         Backend::of(url)?;
@@ -463,7 +466,7 @@ pub mod checked {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only reads.
+    /// This function is cancel safe: it only reads.
     pub async fn spending(
         pool: &SqlitePool,
         user_id: i64,

@@ -12,7 +12,6 @@ use database::{
     Connection, PoolConfig, begin_write, checked, connect, insert_user, insert_users_at_once,
     place_order, user_by_id, user_details,
 };
-use futures::FutureExt;
 use tokio::time::timeout;
 
 const SOON: Duration = Duration::from_millis(300);
@@ -88,40 +87,68 @@ async fn writers_dropped_while_waiting_for_the_lock_write_all_or_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readers_dropped_mid_query_leave_the_pool_serving() {
+async fn readers_dropped_while_waiting_leave_the_pool_serving() {
     let (_dir, url) = fresh();
     let pool = connect(&url, one_connection()).await.unwrap();
     let ada = insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
+    // The pool's one connection is taken, so each read waits for it when it is dropped.
+    // (A read on a free connection may finish at its first poll: SQLite answers from a
+    // thread of its own, and nothing would be left to drop.)
+    let held = pool.acquire().await.unwrap();
     for _ in 0..3 {
-        let mut reading = Box::pin(user_by_id(&pool, ada));
-        let _ = (&mut reading).now_or_never();
-        drop(reading);
-        let mut details = Box::pin(user_details(&pool, ada));
-        let _ = (&mut details).now_or_never();
-        drop(details);
+        cancel_check::drop_pending(user_by_id(&pool, ada)).await;
+        cancel_check::drop_pending(user_details(&pool, ada)).await;
     }
+    drop(held);
     let user = timeout(Duration::from_secs(5), user_by_id(&pool, ada))
         .await
         .expect("the one connection came back")
         .unwrap();
     assert_eq!(user.map(|u| u.name).as_deref(), Some("Ada"));
-    let sqlite = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut spending = Box::pin(checked::spending(&sqlite, ada));
-    let _ = (&mut spending).now_or_never();
-    drop(spending);
-    let spent = checked::spending(&sqlite, ada).await.unwrap().unwrap();
+    let sqlite = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    let held = sqlite.acquire().await.unwrap();
+    cancel_check::drop_pending(checked::spending(&sqlite, ada)).await;
+    drop(held);
+    let spent = timeout(Duration::from_secs(5), checked::spending(&sqlite, ada))
+        .await
+        .expect("the one connection came back")
+        .unwrap()
+        .unwrap();
     assert_eq!(spent.total_cents, 0);
 }
 
+/// A server that accepts connections and never answers: a connect to it waits in the
+/// handshake. Returns its URL and the listener.
+async fn silent_server() -> (String, tokio::net::TcpListener) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "postgres://user:secret@{}/db",
+        listener.local_addr().unwrap()
+    );
+    (url, listener)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connecting_dropped_half_way_can_simply_be_tried_again() {
+async fn connecting_dropped_half_way_closes_the_socket_and_can_be_tried_again() {
+    use tokio::io::AsyncReadExt;
+    let (silent, listener) = silent_server().await;
+    cancel_check::drop_pending(connect(&silent, PoolConfig::default())).await;
+    cancel_check::drop_pending(Connection::open(&silent)).await;
+    // Each half-open connection was closed by the drop: the server reads to its end.
+    for _ in 0..2 {
+        let (mut accepted, _) = timeout(Duration::from_secs(5), listener.accept())
+            .await
+            .expect("the connect reached the server")
+            .unwrap();
+        let mut rest = Vec::new();
+        let closed = timeout(Duration::from_secs(5), accepted.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the socket was closed with the future");
+    }
     let (_dir, url) = fresh();
-    let mut connecting = Box::pin(connect(&url, PoolConfig::default()));
-    let _ = (&mut connecting).now_or_never();
-    drop(connecting);
-    let mut opening = Box::pin(Connection::open(&url));
-    let _ = (&mut opening).now_or_never();
-    drop(opening);
     let pool = connect(&url, PoolConfig::default()).await.unwrap();
     insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
     Connection::open(&url).await.unwrap();

@@ -159,8 +159,8 @@ impl Queue {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropped, it leaves at most an empty stream with its group, which the
-    /// next `open` finds and keeps.
+    /// This method is cancel safe: dropped, it leaves at most an empty stream with its
+    /// group, which the next `open` finds and keeps.
     pub async fn open(url: &str, config: QueueConfig) -> Result<Self, QueueError> {
         let client = Client::open(url).map_err(QueueError::BadUrl)?;
         let addr = client.get_connection_info().addr().to_string();
@@ -209,7 +209,8 @@ impl Queue {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropped, it leaves an open connection being closed, nothing else.
+    /// This method is cancel safe: dropped, it leaves an open connection being closed,
+    /// nothing else.
     pub async fn consumer(&self, name: impl Into<String>) -> Result<Consumer, QueueError> {
         let reader = Reader::connect(&self.client, &self.config).await?;
         Ok(Consumer {
@@ -236,7 +237,7 @@ impl Queue {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only reads.
+    /// This method is cancel safe: it only reads.
     pub async fn progress(&self) -> Result<Progress, QueueError> {
         let config = &self.config;
         let mut pipe = redis::pipe();
@@ -258,7 +259,7 @@ impl Queue {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only reads, and the queue goes on without it.
+    /// This method is cancel safe: it only reads, and the queue goes on without it.
     pub async fn wait_drained(&self, every: Duration) -> Result<Progress, QueueError> {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -276,7 +277,7 @@ impl Queue {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only reads.
+    /// This method is cancel safe: it only reads.
     pub async fn dead_letters(&self) -> Result<Vec<(Item, u64)>, QueueError> {
         let range = redis::cmd("XRANGE")
             .arg(&[&self.config.dead_letter, "-", "+"])
@@ -292,7 +293,7 @@ impl Queue {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only reads.
+    /// This method is cancel safe: it only reads.
     pub async fn pending_of(&self, consumer: &str) -> Result<u64, QueueError> {
         let summary = redis::cmd("XPENDING")
             .arg(&[&self.config.stream, &self.config.group])
@@ -313,7 +314,8 @@ impl Queue {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropped, the keys are deleted or not; delete again.
+    /// This method is not cancel safe: dropped, the keys are deleted or not, and the caller
+    /// cannot tell. Deleting again is harmless, so call it again.
     pub async fn delete(&self, others: &[&str]) -> Result<(), QueueError> {
         let delete = redis::cmd("DEL")
             .arg(&[&self.config.stream, &self.config.dead_letter])
@@ -357,8 +359,8 @@ impl Producer {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropped after the command was sent, the item may or may not be
-    /// on the stream. Put it again; a second copy is deduplicated by its id.
+    /// This method is not cancel safe: dropped after the command was sent, the item may or
+    /// may not be on the stream. Put it again; a second copy is deduplicated by its id.
     pub async fn put(&mut self, item: &Item) -> Result<String, QueueError> {
         let mut ids = self.put_many(std::slice::from_ref(item)).await?;
         Ok(ids.pop().unwrap_or_default())
@@ -368,7 +370,8 @@ impl Producer {
     ///
     /// # Cancel safety
     ///
-    /// As [`Producer::put`]: dropped, any prefix of the items may be on the stream.
+    /// This method is not cancel safe, as [`Producer::put`] is not: dropped, any prefix of
+    /// the items may be on the stream.
     pub async fn put_many(&mut self, items: &[Item]) -> Result<Vec<String>, QueueError> {
         let stream = &self.config.stream;
         let mut pipe = redis::pipe();
@@ -454,10 +457,10 @@ impl Consumer {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe, and nothing is lost: entries Redis delivered to a dropped read
-    /// stay pending under this consumer's name, and [`Consumer::reclaim`] returns them
-    /// after [`QueueConfig::claim_idle`]. To stop a read early without that wait, use
-    /// [`Unblocker::unblock`] and await the read.
+    /// This method is not cancel safe, though nothing is lost: entries Redis delivered to a
+    /// dropped read stay pending under this consumer's name, and [`Consumer::reclaim`]
+    /// returns them after [`QueueConfig::claim_idle`]. To stop a read early without that
+    /// wait, use [`Unblocker::unblock`] and await the read.
     pub async fn get(&mut self) -> Result<Vec<Delivery>, QueueError> {
         let options = StreamReadOptions::default()
             .group(&self.config.group, &self.name)
@@ -499,8 +502,9 @@ impl Consumer {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe in effect: dropped, the acknowledgement may or may not have landed,
-    /// and calling `done` again is idempotent. Unacknowledged entries are redelivered.
+    /// This method is not cancel safe: dropped, the acknowledgement may or may not have
+    /// landed, and the caller cannot tell. Acknowledging twice is harmless, so call `done`
+    /// again; entries never acknowledged are redelivered.
     pub async fn done(&mut self, entries: &[String]) -> Result<u64, QueueError> {
         if entries.is_empty() {
             return Ok(0);
@@ -522,9 +526,9 @@ impl Consumer {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe, and nothing is lost: entries claimed by a dropped call stay
-    /// pending under this consumer, and the next `reclaim` after the idle time returns
-    /// them, one delivery further on.
+    /// This method is not cancel safe, though nothing is lost: entries claimed by a dropped
+    /// call stay pending under this consumer, and the next `reclaim` after the idle time
+    /// returns them, one delivery further on.
     pub async fn reclaim(&mut self) -> Result<Reclaimed, QueueError> {
         let config = self.config.clone();
         let claim = redis::cmd("XAUTOCLAIM")
@@ -636,7 +640,8 @@ impl Unblocker {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropped, the read is unblocked or goes on to its block's end.
+    /// This method is cancel safe: dropped, the read is unblocked or goes on to its block's
+    /// end.
     pub async fn unblock(&self) -> Result<(), QueueError> {
         let mut conn = self.commands.clone();
         redis::cmd("CLIENT")
@@ -675,8 +680,9 @@ pub struct ConsumerReport {
 ///
 /// # Cancel safety
 ///
-/// Not cancel safe, and nothing is lost: the items in hand stay pending and are claimed
-/// by another consumer after the idle time. Cancel `shutdown` to stop without the wait.
+/// This function is not cancel safe, though nothing is lost: the items in hand stay pending
+/// and are claimed by another consumer after the idle time. Cancel `shutdown` to stop
+/// without the wait.
 pub async fn run_consumer<F, Fut, E>(
     consumer: &mut Consumer,
     shutdown: &CancellationToken,
@@ -779,8 +785,9 @@ impl IdempotentSink {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe in effect: dropped, the record may or may not be written, and writing
-    /// it again is idempotent.
+    /// This method is not cancel safe: dropped, the record may or may not be written, and
+    /// the caller cannot tell. Writing it again is harmless (`HSETNX` keeps the first), so
+    /// call it again.
     pub async fn record(&mut self, item_id: &str, value: &str) -> Result<bool, QueueError> {
         let set = redis::cmd("HSETNX")
             .arg(&[self.key.as_str(), item_id, value])
@@ -793,7 +800,7 @@ impl IdempotentSink {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only reads.
+    /// This method is cancel safe: it only reads.
     pub async fn count(&mut self) -> Result<u64, QueueError> {
         let count = redis::cmd("HLEN").arg(&self.key).to_owned();
         Ok(run_cmd(&self.commands, &self.retry, &count).await?)
@@ -836,7 +843,8 @@ impl Default for RetryPolicy {
 ///
 /// # Cancel safety
 ///
-/// As cancel safe as `attempt`: dropped during a wait, nothing is in flight.
+/// This function is cancel safe when `attempt` is: dropped during a wait, nothing is in
+/// flight and no further try is made; dropped during a try, that try is dropped with it.
 pub async fn with_retry<T, F, Fut>(policy: &RetryPolicy, attempt: F) -> Result<T, RedisError>
 where
     F: FnMut() -> Fut,

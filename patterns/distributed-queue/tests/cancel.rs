@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use distributed_queue::{Item, Queue, QueueConfig, run_consumer};
-use futures::FutureExt as _;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -29,20 +27,20 @@ async fn a_dropped_get_leaves_its_delivery_pending_and_reclaim_returns_it() {
     let queue = common::queue(&server, "jobs", eager).await;
     let conn = common::conn(&server).await;
     let mut consumer = queue.consumer("c1").await.unwrap();
-    {
-        let mut read = pin!(consumer.get());
-        assert!((&mut read).now_or_never().is_none(), "nothing to read yet");
+    // Dropped once Redis blocks on it: Redis keeps blocking, and delivers to it.
+    cancel_check::drop_pending_after(
+        consumer.get(),
         common::until("the read to block", LIMIT, || {
             let mut conn = conn.clone();
             async move { common::blocked_clients(&mut conn).await == 1 }
-        })
-        .await;
-        queue.producer().put(&Item::new("a", "x")).await.unwrap();
-        common::until("Redis to deliver it", LIMIT, || async {
-            queue.pending_of("c1").await.unwrap() == 1
-        })
-        .await;
-    } // the read is dropped with its delivery
+        }),
+    )
+    .await;
+    queue.producer().put(&Item::new("a", "x")).await.unwrap();
+    common::until("Redis to deliver it", LIMIT, || async {
+        queue.pending_of("c1").await.unwrap() == 1
+    })
+    .await;
 
     let reclaimed = consumer.reclaim().await.unwrap();
     let ids: Vec<(&str, u64)> = reclaimed
@@ -76,7 +74,8 @@ async fn a_dropped_put_is_put_again_and_recorded_once() {
     let queue = common::queue(&server, "jobs", eager).await;
     let mut producer = queue.producer();
     let item = Item::new("a", "x");
-    let _ = producer.put(&item).now_or_never(); // dropped after one poll: sent or not
+    cancel_check::drop_pending(producer.put(&item)).await; // sent or not
+    cancel_check::drop_pending(producer.put_many(std::slice::from_ref(&item))).await;
     producer.put(&item).await.unwrap(); // so the producer puts it again
 
     let mut consumer = queue.consumer("c1").await.unwrap();
@@ -113,7 +112,7 @@ async fn a_dropped_done_is_done_again_harmlessly() {
         .into_iter()
         .map(|d| d.entry)
         .collect();
-    let _ = consumer.done(&entries).now_or_never();
+    cancel_check::drop_pending(consumer.done(&entries)).await;
     let acked = consumer.done(&entries).await.unwrap();
     assert!(
         acked <= 1,
@@ -132,7 +131,7 @@ async fn a_dropped_reclaim_leaves_its_claims_pending_for_the_next() {
     let mut c1 = queue.consumer("c1").await.unwrap();
     assert_eq!(c1.get().await.unwrap().len(), 1); // c1 holds it, and "crashes"
     let mut c2 = queue.consumer("c2").await.unwrap();
-    let _ = c2.reclaim().now_or_never();
+    cancel_check::drop_pending(c2.reclaim()).await;
     let reclaimed = c2.reclaim().await.unwrap();
     assert_eq!(
         reclaimed.retry.len(),
@@ -157,17 +156,18 @@ async fn a_dropped_consumer_run_leaves_its_batch_to_the_others() {
     let started = Arc::new(Notify::new());
     let mut c1 = queue.consumer("c1").await.unwrap();
     let shutdown = CancellationToken::new();
-    let run = run_consumer(&mut c1, &shutdown, |_item| {
-        let started = started.clone();
-        async move {
-            started.notify_one();
-            std::future::pending::<anyhow::Result<()>>().await // stuck on its first item
-        }
-    });
-    tokio::select! {
-        _ = run => panic!("the run cannot end"),
-        () = started.notified() => {} // it holds the batch: drop it here
-    }
+    // Dropped once it holds the batch, stuck on its first item.
+    cancel_check::drop_pending_after(
+        run_consumer(&mut c1, &shutdown, |_item| {
+            let started = started.clone();
+            async move {
+                started.notify_one();
+                std::future::pending::<anyhow::Result<()>>().await
+            }
+        }),
+        started.notified(),
+    )
+    .await;
     assert_eq!(queue.pending_of("c1").await.unwrap(), 3);
 
     let mut c2 = queue.consumer("c2").await.unwrap();
@@ -233,7 +233,7 @@ async fn unblock_ends_a_blocked_read_at_once_with_nothing_lost() {
             async move { common::blocked_clients(&mut conn).await == 1 }
         })
         .await;
-        let _ = unblocker.unblock().now_or_never(); // dropped: sent or not
+        cancel_check::drop_pending(unblocker.unblock()).await; // sent or not
         unblocker.unblock().await.unwrap();
     };
     // The block is 30 s; the read returns long before.
@@ -250,18 +250,18 @@ async fn dropped_reads_and_opens_change_nothing() {
     let Some(server) = common::redis(&Default::default()) else {
         return;
     };
-    let _ = Queue::open(&server.url(), QueueConfig::new("jobs")).now_or_never();
+    cancel_check::drop_pending(Queue::open(&server.url(), QueueConfig::new("jobs"))).await;
     let queue = common::queue(&server, "jobs", eager).await;
-    let _ = queue.consumer("c1").now_or_never();
+    cancel_check::drop_pending(queue.consumer("c1")).await;
     queue.producer().put(&Item::new("a", "x")).await.unwrap();
     let mut sink = queue.sink("sink");
-    let _ = queue.progress().now_or_never();
-    let _ = queue.pending_of("c1").now_or_never();
-    let _ = queue.dead_letters().now_or_never();
-    let _ = queue.wait_drained(Duration::from_millis(1)).now_or_never();
-    let _ = sink.record("a", "done").now_or_never();
-    let _ = sink.count().now_or_never();
-    let _ = queue.delete(&[]).now_or_never();
+    cancel_check::drop_pending(queue.progress()).await;
+    cancel_check::drop_pending(queue.pending_of("c1")).await;
+    cancel_check::drop_pending(queue.dead_letters()).await;
+    cancel_check::drop_pending(queue.wait_drained(Duration::from_millis(1))).await;
+    cancel_check::drop_pending(sink.record("a", "done")).await;
+    cancel_check::drop_pending(sink.count()).await;
+    cancel_check::drop_pending(queue.delete(&[])).await;
     assert!(matches!(sink.count().await.unwrap(), 0 | 1));
 
     queue.delete(&["sink"]).await.unwrap();

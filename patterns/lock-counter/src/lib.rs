@@ -52,8 +52,8 @@ pub trait Counter: Send + Sync + 'static {
     ///
     /// # Cancel safety
     ///
-    /// Every counter here is cancel safe: dropped while it waits for its lock (or its
-    /// actor), it has added nothing; dropped inside its critical section (only
+    /// This method is cancel safe for every counter here: dropped while it waits for its
+    /// lock (or its actor), it has added nothing; dropped inside its critical section (only
     /// [`AsyncCounter`] and [`RacyCounter`] await there), it drops the guard and adds
     /// nothing either. An increment is done or not, never half done.
     fn increment(&self) -> impl Future<Output = ()> + Send;
@@ -61,7 +61,7 @@ pub trait Counter: Send + Sync + 'static {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only reads.
+    /// This method is cancel safe: it only reads.
     fn get(&self) -> impl Future<Output = u64> + Send;
 }
 

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
 use lock_counter::{AsyncCounter, Counter, TokioMutexCounter, hammer};
 use tokio::time::sleep;
 
@@ -24,10 +23,14 @@ async fn hammer_dropped_aborts_its_workers() {
 #[tokio::test(start_paused = true)]
 async fn an_increment_dropped_inside_its_critical_section_adds_nothing_and_frees_the_lock() {
     let counter = AsyncCounter::default();
-    let mut inside = Box::pin(counter.increment());
-    // First poll: the lock is taken, the value read, and the yield inside is pending.
-    assert!((&mut inside).now_or_never().is_none());
-    drop(inside);
+    {
+        // First poll: the lock is taken, the value read, and the yield inside is pending.
+        let mut inside = std::pin::pin!(counter.increment());
+        assert!(futures::poll!(inside.as_mut()).is_pending());
+        // A `get` waiting for that lock, dropped: it took nothing.
+        cancel_check::drop_pending(counter.get()).await;
+    } // the increment is dropped inside its critical section
+    cancel_check::drop_pending(counter.increment()).await;
     assert_eq!(
         counter.get().await,
         0,

@@ -426,10 +426,8 @@ impl<T, E> ConsumerReport<T, E> {
 ///
 /// # Cancel safety
 ///
-/// This method is not cancel safe: the item in hand is dropped half done, reported nowhere
-/// and never marked done, so [`Progress::join`] keeps waiting. Stop consumers with
-/// [`StopSignal`] instead, checked between items. A cancelled Python consumer loses its
-/// item the same way.
+/// This method is not cancel safe: the item in hand is dropped half done and never marked
+/// done, so [`Progress::join`] keeps waiting; stop consumers with [`StopSignal`].
 pub async fn consume<T, E, Fut>(
     consumer: Consumer<T>,
     process: impl Fn(T) -> Fut,
@@ -457,8 +455,7 @@ where
                     .push(patterns_core::error::panic_message(panic.as_ref())),
             }
         }
-        // This item was put and is not finished yet, so it can be counted.
-        let counted = consumer.done();
+        let counted = consumer.done(); // put and not yet finished: never refused
         debug_assert_eq!(counted, Ok(()));
     }
     report

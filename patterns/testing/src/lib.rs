@@ -75,6 +75,12 @@ impl LookupError {
 /// Where users come from. The cache calls `fetch` on a miss, in a task of its own.
 pub trait Origin: Send + Sync + 'static {
     /// Fetches user `id` once (the cache does the retrying).
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe in the origins here, and must be in yours: the cache
+    /// drops a fetch that outlives its attempt timeout, then tries again. A dropped fetch
+    /// may have reached the origin, so it must only read.
     fn fetch(&self, id: u32) -> impl Future<Output = Result<User, LookupError>> + Send;
 }
 // ANCHOR_END: origin

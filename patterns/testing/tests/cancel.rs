@@ -205,3 +205,18 @@ async fn a_dropped_connect_leaves_the_server_serving() {
     let reply = client.request("GET 1").await.unwrap();
     assert!(matches!(reply, Reply::Found(_)));
 }
+
+/// A fetch the cache gave up on is dropped where it waits: the origin saw the call, and the
+/// next lookup calls it again.
+#[tokio::test(start_paused = true)]
+async fn a_dropped_fetch_leaves_the_origin_to_be_asked_again() {
+    let gate = Arc::new(Notify::new());
+    let held = gate.clone();
+    let origin = ScriptedOrigin::new(Duration::ZERO, move |_, _| Step::AnswerAfter(held.clone()));
+    let called = origin.calls();
+    cancel_check::drop_pending(testing::Origin::fetch(&origin, 1)).await;
+    assert_eq!(calls(&called), 1);
+    gate.notify_one();
+    assert!(testing::Origin::fetch(&origin, 1).await.is_ok());
+    assert_eq!(calls(&called), 2);
+}

@@ -30,7 +30,7 @@ pub fn stop_signal() -> std::io::Result<impl Future<Output = &'static str> + Sen
             _ = terminate.recv() => "SIGTERM",
             _ = interrupt.recv() => "SIGINT",
         };
-        handlers.0 = None; // caught: what follows is the caller's to decide
+        drop(handlers.0.take()); // caught: what follows is the caller's to decide
         name
     })
 }

@@ -8,7 +8,7 @@ use common::{PidPipe, exited};
 use futures::StreamExt;
 use patterns_core::DropCounter;
 use threads_timers_processes::{Deadlines, lines, output_within, request_id, with_request_id};
-use tokio::time::{Instant, timeout};
+use tokio::time::Instant;
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_next_expired_loses_no_key() {

@@ -37,7 +37,8 @@ impl WsClient {
     ///
     /// # Cancel safety
     ///
-    /// Dropping it mid-handshake drops the socket; the server sees a closed connection.
+    /// This method is cancel safe: dropped mid-handshake, it drops the socket, and the
+    /// server sees a closed connection; nothing else was started.
     pub async fn connect(ws_url: &str, name: &str) -> anyhow::Result<Self> {
         // Nagle's algorithm off: a chat message goes out at once.
         let (socket, _response) =
@@ -51,7 +52,7 @@ impl WsClient {
     ///
     /// # Cancel safety
     ///
-    /// As for [`connect`](Self::connect).
+    /// This method is cancel safe, as [`connect`](Self::connect) is.
     pub async fn connect_with_receive_buffer(
         ws_url: &str,
         name: &str,
@@ -82,8 +83,10 @@ impl WsClient {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropped mid-send, the message may be half written; drop the
-    /// client with it.
+    /// This method is not cancel safe. Dropped while it waits for room, the message was not
+    /// queued and is lost; dropped while it flushes, the message is queued whole and goes
+    /// out with the next send or close, or never, if the client is dropped. The caller
+    /// cannot tell which.
     pub async fn say(&mut self, text: &str) -> anyhow::Result<()> {
         self.socket.send(Message::text(text)).await?;
         Ok(())
@@ -94,7 +97,8 @@ impl WsClient {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a message is returned whole or stays in the stream.
+    /// This method is cancel safe: a message is returned whole or stays in the stream for
+    /// the next call.
     pub async fn next(&mut self) -> anyhow::Result<Received> {
         while let Some(message) = self.socket.next().await {
             match message? {
@@ -113,7 +117,8 @@ impl WsClient {
     ///
     /// # Cancel safety
     ///
-    /// Dropping it drops the socket, which ends the connection without the handshake.
+    /// This method is not cancel safe: a drop drops the socket, which ends the connection
+    /// without the closing handshake.
     pub async fn close(mut self) -> anyhow::Result<()> {
         self.socket.close(None).await?;
         while let Some(Ok(_)) = self.socket.next().await {}
@@ -146,7 +151,8 @@ impl LineClient {
     ///
     /// # Cancel safety
     ///
-    /// Dropping it closes the socket; the server sees a client that left.
+    /// This method is cancel safe: a drop closes the socket, and the server sees a client
+    /// that left.
     pub async fn connect(addr: SocketAddr, name: &str) -> anyhow::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
@@ -163,7 +169,8 @@ impl LineClient {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropped mid-write, part of the line may have been sent.
+    /// This method is not cancel safe: dropped mid-write, part of the line may have been
+    /// sent, and the rest never is.
     pub async fn say(&mut self, text: &str) -> anyhow::Result<()> {
         self.write.write_all(format!("{text}\n").as_bytes()).await?;
         Ok(())
@@ -173,7 +180,8 @@ impl LineClient {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a line is returned whole or stays buffered.
+    /// This method is cancel safe: a line is returned whole or stays buffered for the next
+    /// call.
     pub async fn next_line(&mut self) -> anyhow::Result<Option<String>> {
         Ok(self.lines.next().await.transpose()?)
     }

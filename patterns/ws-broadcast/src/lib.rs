@@ -425,8 +425,8 @@ impl Inbox {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe. If it is dropped before it completes (in a `select!` that took
-    /// another branch), no event is lost: the next call returns it.
+    /// This method is cancel safe: a losing `select!` branch takes no event, and the next
+    /// call returns it.
     pub async fn recv(&mut self) -> Result<Arc<Shared>, LeaveReason> {
         if let Some(reason) = self.reason {
             return Err(reason);
@@ -449,7 +449,7 @@ impl Inbox {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a removal is kept until it is reported.
+    /// This method is cancel safe: a removal is kept until it is reported.
     pub async fn removed(&mut self) -> LeaveReason {
         if let Some(reason) = self.reason {
             return reason;

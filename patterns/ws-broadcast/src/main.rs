@@ -62,9 +62,8 @@ async fn main() -> ExitCode {
 async fn demo(args: Args) -> anyhow::Result<()> {
     let config = server_config(&args)?;
     let (http, tcp) = (config.http, config.tcp);
-    let server = Server::start(config)
-        .await
-        .with_context(|| format!("cannot listen on {http} and {tcp}"))?;
+    let server =
+        Server::start(config).with_context(|| format!("cannot listen on {http} and {tcp}"))?;
     let grace = Duration::from_secs(args.grace_secs);
     if args.serve.is_some() {
         return serve_until_ctrl_c(server, grace).await;

@@ -16,7 +16,8 @@ use tokio_util::task::AbortOnDropHandle;
 ///
 /// # Cancel safety
 ///
-/// Dropping the returned future aborts both tasks, which closes the connection.
+/// This function is not cancel safe: a drop aborts both tasks, which closes the
+/// connection, and whatever the writer had still to send is lost.
 pub(crate) async fn run<T, R, W>(
     reader: R,
     writer: impl FnOnce(oneshot::Receiver<T>) -> W,

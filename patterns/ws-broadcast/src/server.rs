@@ -74,17 +74,14 @@ struct App {
 
 impl Server {
     // ANCHOR: start
-    /// Binds both listeners and starts accepting (`asyncio.start_server`).
-    ///
-    /// # Cancel safety
-    ///
-    /// Binding never waits on loopback, but if the future is dropped before it completes,
-    /// the listeners bound so far are closed and no task has been started.
-    pub async fn start(config: ServerConfig) -> io::Result<Self> {
+    /// Binds both listeners and starts accepting (`asyncio.start_server`). Binding to a
+    /// socket address never waits, so this is a plain function, where Python awaits; it
+    /// must be called inside a Tokio runtime, which runs the accept loops.
+    pub fn start(config: ServerConfig) -> io::Result<Self> {
         let hub = Hub::new(config.outbox);
         let shutdown = Shutdown::new();
-        let http = TcpListener::bind(config.http).await?;
-        let tcp = TcpListener::bind(config.tcp).await?;
+        let http = bind(config.http)?;
+        let tcp = bind(config.tcp)?;
         let (http_addr, tcp_addr) = (http.local_addr()?, tcp.local_addr()?);
         let app = App {
             hub: hub.clone(),
@@ -151,14 +148,23 @@ impl Server {
     ///
     /// # Cancel safety
     ///
-    /// Once polled, the shutdown has begun and cannot be undone: the listeners stop and the
-    /// clients are told. Dropping the future only stops waiting for the tasks.
+    /// This method is not cancel safe: once polled, the shutdown has begun and cannot be
+    /// undone, so a losing `select!` branch has still stopped the listeners and told the
+    /// clients goodbye. The drop only stops the waiting for the tasks; call
+    /// `shutdown_signal().shutdown(grace)` to wait again.
     pub async fn shut_down(&self, grace: Duration) -> ShutdownReport {
         self.shutdown.trigger();
         self.hub.shut_down();
         self.shutdown.shutdown(grace).await
     }
     // ANCHOR_END: shut_down
+}
+
+/// A listener on `addr`, bound at once: an address needs no lookup, so nothing waits.
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    TcpListener::from_std(listener)
 }
 
 // ANCHOR: accept

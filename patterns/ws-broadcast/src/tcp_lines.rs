@@ -31,8 +31,9 @@ const PATIENCE: Duration = Duration::from_secs(10);
 ///
 /// # Cancel safety
 ///
-/// Dropping the future closes the connection without a last line; if the client had
-/// joined, it leaves the hub at once.
+/// This function is not cancel safe: a drop closes the connection without a last line, and
+/// the events still in the member's outbox are lost; if the client had joined, it leaves
+/// the hub at once.
 pub async fn serve(stream: TcpStream, hub: Hub, stop: CancellationToken) -> String {
     let peer = stream
         .peer_addr()

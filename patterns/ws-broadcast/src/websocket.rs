@@ -73,8 +73,9 @@ pub enum Ended {
 ///
 /// # Cancel safety
 ///
-/// Dropping the future aborts both tasks and drops the socket without a Close frame; the
-/// member leaves the hub at once.
+/// This function is not cancel safe: a drop aborts both tasks and drops the socket without
+/// a Close frame, and the events still in the member's outbox are lost; the member leaves
+/// the hub at once.
 pub async fn serve<S>(
     ws: WebSocketStream<S>,
     speaker: Speaker,

@@ -68,7 +68,7 @@ async fn two_browser_tabs_chat_through_the_page() {
     let Some(driver) = require("headless Chromium (the page test)", ChromeDriver::start()) else {
         return;
     };
-    let server = Server::start(ServerConfig::loopback()).await.unwrap();
+    let server = Server::start(ServerConfig::loopback()).unwrap();
     let page = format!("http://{}/", server.http_addr());
     let alice = open_and_join(&driver, &page, "alice").await;
     let bob = open_and_join(&driver, &page, "bob").await;

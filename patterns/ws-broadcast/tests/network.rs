@@ -22,7 +22,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 async fn start(outbox: usize) -> Server {
     let mut config = ServerConfig::loopback();
     config.outbox = outbox;
-    Server::start(config).await.unwrap()
+    Server::start(config).unwrap()
 }
 
 async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
@@ -316,7 +316,7 @@ async fn refused_names_get_http_errors_and_tcp_error_lines() {
 async fn a_client_that_does_not_answer_pings_is_dropped_and_one_that_does_stays() {
     let mut config = ServerConfig::loopback();
     config.limits.ping_every = Duration::from_millis(50);
-    let server = Server::start(config).await.unwrap();
+    let server = Server::start(config).unwrap();
     let url = server.ws_url();
     // tokio-tungstenite answers pings while it reads: read five of them.
     let (mut answers, _) = connect_async(format!("{url}?name=answers")).await.unwrap();

@@ -18,7 +18,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 async fn start(origins: Origins) -> Server {
     let mut config = ServerConfig::loopback();
     config.origins = origins;
-    Server::start(config).await.unwrap()
+    Server::start(config).unwrap()
 }
 
 /// Opens `/ws?name=NAME`, with `Origin: origin` when given; the handshake's status.
