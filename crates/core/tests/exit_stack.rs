@@ -180,3 +180,21 @@ async fn a_dropped_stack_with_a_panicking_release_releases_the_rest() {
     journal.next_release().await; // a
     assert_eq!(journal.releases(), ["b", "a"]);
 }
+
+#[tokio::test]
+async fn a_stack_says_what_it_holds() {
+    let journal = Journal::default();
+    let mut stack = ExitStack::new();
+    assert!(stack.is_empty());
+    let a = stack.push(Probe::open("a", &journal).await.unwrap());
+    stack.defer("cleanup", async { Ok(()) });
+    assert!(!stack.is_empty());
+    assert_eq!(stack.len(), 2);
+    assert_eq!(format!("{a:?}"), "Handle<exit_stack::common::Probe>(0)");
+    let shown = format!("{stack:?}");
+    assert_eq!(
+        shown,
+        r#"ExitStack { entries: ["exit_stack::common::Probe", "cleanup"] }"#
+    );
+    stack.close().await.unwrap();
+}

@@ -149,3 +149,15 @@ async fn background_releases_waits_for_a_release_whose_scope_was_dropped() {
     background_releases().await;
     assert_eq!(journal.count("release a"), 1);
 }
+
+#[tokio::test]
+async fn a_guard_shows_its_resource() {
+    let journal = Journal::default();
+    let guard = Guarded::new(Probe::open("a", &journal).await.unwrap());
+    let shown = format!("{guard:?}");
+    assert!(
+        shown.starts_with(r#"Guarded { resource: Some(Probe { name: "a""#),
+        "{shown}"
+    );
+    guard.release().await.unwrap();
+}

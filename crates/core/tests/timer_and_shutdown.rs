@@ -161,3 +161,32 @@ async fn triggered_dropped_misses_no_trigger() {
         .await
         .expect("a later call sees the trigger that came in between");
 }
+
+/// `spawn` forgets finished tasks once its list is full (four here, then eight...): the
+/// running ones must stay in it, or the shutdown could not abort them.
+#[tokio::test(start_paused = true)]
+async fn tasks_spawned_past_the_lists_first_growth_are_all_aborted() {
+    let shutdown = Shutdown::new();
+    let drops = DropCounter::new();
+    for _ in 0..5 {
+        let guard = drops.guard();
+        shutdown.spawn(async move {
+            let _guard = guard;
+            sleep(Duration::from_secs(3600)).await; // ignores the signal
+        });
+    }
+    let report = shutdown.shutdown(Duration::from_secs(1)).await;
+    assert_eq!((report.aborted, drops.dropped()), (5, 5));
+    assert_eq!(report.elapsed, Duration::from_secs(1));
+    assert!(!report.is_clean(), "aborted tasks make it unclean");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_whose_tasks_all_finish_is_clean() {
+    let shutdown = Shutdown::new();
+    let token = shutdown.token();
+    shutdown.spawn(async move { token.cancelled().await });
+    let report = shutdown.shutdown(Duration::from_secs(1)).await;
+    assert!(report.is_clean());
+    assert_eq!(report.elapsed, Duration::ZERO);
+}
