@@ -155,3 +155,31 @@ async fn run_dropped_aborts_every_task_and_the_items_they_held() {
     }
     assert_eq!(in_hand, 3, "one item in hand per consumer");
 }
+
+/// A producer waiting on a full queue is woken when the last consumer goes, and gets its
+/// item back instead of waiting for ever.
+#[tokio::test(start_paused = true)]
+async fn a_put_waiting_on_a_full_queue_gets_its_item_back_when_the_last_consumer_goes() {
+    let (producer, consumer, _progress) = work_queue::<u64>(1);
+    producer.put(1).await.unwrap();
+    let waiting = tokio::spawn(async move { producer.put(2).await });
+    tokio::task::yield_now().await; // the put is waiting for room
+    drop(consumer);
+    let returned = timeout(A_WHILE, waiting)
+        .await
+        .expect("woken by the last consumer's drop")
+        .unwrap();
+    assert_eq!(returned.map_err(|back| back.0), Err(2));
+}
+
+#[test]
+fn a_report_that_lost_an_item_says_so() {
+    let mut report = queue::RunReport::<u64, String> {
+        produced: 3,
+        consumed: queue::ConsumerReport::default(),
+    };
+    report.consumed.processed = 2;
+    assert!(!report.nothing_lost(), "one of three is missing");
+    report.consumed.processed = 3;
+    assert!(report.nothing_lost());
+}
