@@ -255,3 +255,46 @@ fn try_put_is_put_nowait_and_a_full_queue_gives_the_item_back() {
     }
 }
 // ANCHOR_END: put_nowait
+
+/// A failing `try_put` counts its item as put for a moment, then takes the count back. A
+/// `join()` that looks in that moment sees one item unfinished and waits; taking the count
+/// back must wake it, or it waits for ever on a queue with nothing left to do.
+#[test]
+fn a_join_that_saw_a_failed_put_counted_is_woken_when_the_count_is_taken_back() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Poll};
+
+    // No consumers: every try_put fails, and nothing is ever put for good.
+    let (producer, consumer, progress) = work_queue::<u32>(1);
+    drop(consumer);
+    let stop = Arc::new(AtomicBool::new(false));
+    let failing_puts = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                assert!(matches!(
+                    producer.try_put(1),
+                    Err(TryPutError::NoConsumers(1))
+                ));
+            }
+        }
+    });
+
+    // Poll join() until one poll lands inside a failed put's moment (it is Pending then).
+    // The waker does nothing: only the counts and the notification decide the next poll.
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    let mut caught = None;
+    for _ in 0..10_000_000 {
+        let mut join = Box::pin(progress.join());
+        if join.as_mut().poll(&mut cx).is_pending() {
+            caught = Some(join);
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    failing_puts.join().unwrap();
+    let mut join = caught.expect("no poll of join() landed inside a failed try_put");
+    // Every failed put has taken its count back, and the one this join() saw woke it.
+    assert_eq!((progress.put(), progress.finished()), (0, 0));
+    assert_eq!(join.as_mut().poll(&mut cx), Poll::Ready(()));
+}
