@@ -128,3 +128,88 @@ fn check_code_blocks(file: &Path, text: &str, problems: &mut Vec<String>) {
         }
     }
 }
+
+/// The `// ANCHOR` lines of a Rust source that stand inside a body (a fn, a closure, a
+/// block), as `line: text`. An anchor belongs between items, at the top level or between
+/// the items of an `impl`, `mod` or `trait` block: the book then shows whole items, and
+/// whoever copies the file copies no markup cut into its code.
+pub fn anchors_inside_bodies(source: &str) -> Vec<String> {
+    // One entry per open brace: whether it opened an item container.
+    let mut open: Vec<bool> = Vec::new();
+    let mut since_last_item = String::new(); // the code since the last `;`, `{` or `}`
+    let mut found = Vec::new();
+    for (n, line) in source.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("// ANCHOR:") || trimmed.starts_with("// ANCHOR_END:") {
+            if open.iter().any(|container| !container) {
+                found.push(format!("{}: {}", n + 1, trimmed));
+            }
+            continue;
+        }
+        for c in code_of(line).chars() {
+            match c {
+                '{' => {
+                    open.push(opens_container(&since_last_item));
+                    since_last_item.clear();
+                }
+                '}' => {
+                    open.pop();
+                    since_last_item.clear();
+                }
+                ';' => since_last_item.clear(),
+                c => since_last_item.push(c),
+            }
+        }
+        since_last_item.push(' ');
+    }
+    found
+}
+
+/// Whether the code before a `{` heads an `impl`, `mod` or `trait` block (not a fn in one).
+fn opens_container(head: &str) -> bool {
+    let words: Vec<&str> = head
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let container = words.iter().any(|w| matches!(*w, "impl" | "mod" | "trait"));
+    container && !words.contains(&"fn")
+}
+
+/// A line without its comment and the contents of its string and char literals, so that
+/// braces in them are not counted. Good enough for this workspace's code: a string that
+/// spans lines is not followed.
+fn code_of(line: &str) -> String {
+    let mut code = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => break,
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            // A char literal ('{', '\''), not a lifetime ('a).
+            '\'' => {
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with('\\') || rest.chars().nth(1) == Some('\'') {
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '\'' {
+                            break;
+                        }
+                    }
+                }
+            }
+            c => code.push(c),
+        }
+    }
+    code
+}

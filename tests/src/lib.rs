@@ -3,6 +3,7 @@
 
 pub mod chapters;
 pub mod docs;
+pub mod mutants;
 
 use std::path::{Path, PathBuf};
 

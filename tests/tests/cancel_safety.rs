@@ -68,13 +68,14 @@ fn async_fn_name(lines: &[&str], index: usize, in_pub_trait: bool) -> Option<Str
     Some(name)
 }
 
-/// The doc comment above line `index`, past any attributes, top to bottom.
+/// The doc comment above line `index`, past any attributes and book anchors (a `//`
+/// comment between a doc comment and its item leaves the doc attached), top to bottom.
 fn doc_above(lines: &[&str], index: usize) -> Vec<String> {
     let mut doc: Vec<String> = lines[..index]
         .iter()
         .rev()
         .map(|l| l.trim_start())
-        .take_while(|l| l.starts_with("///") || l.starts_with("#["))
+        .take_while(|l| l.starts_with("///") || l.starts_with("#[") || l.starts_with("// ANCHOR"))
         .filter_map(|l| l.strip_prefix("///"))
         .map(|l| l.trim().to_owned())
         .collect();

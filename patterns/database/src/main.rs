@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use database::{
-    Backend, Connection, DbError, PoolConfig, connect, insert_user, insert_users_at_once,
+    Backend, DbError, PoolConfig, ScopedConnection, connect, insert_user, insert_users_at_once,
     place_order, user_by_id, user_details,
 };
 use patterns_core::{app, scoped};
@@ -124,7 +124,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     );
 
     // ANCHOR: demo_scoped
-    let name = scoped(Connection::open(&url).await?, async |conn| {
+    let name = scoped(ScopedConnection::open(&url).await?, async |conn| {
         user_by_id(&mut conn.0, id).await.map(|u| u.map(|u| u.name))
     })
     .await?;

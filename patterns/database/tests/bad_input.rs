@@ -83,7 +83,11 @@ async fn opening_a_connection_dropped_while_the_server_never_answers_returns_at_
     let hole = Blackhole::start().await.unwrap();
     let url = format!("postgres://postgres:secret@{}/postgres", hole.addr());
     let started = tokio::time::Instant::now();
-    let cut = tokio::time::timeout(Duration::from_secs(1), database::Connection::open(&url)).await;
+    let cut = tokio::time::timeout(
+        Duration::from_secs(1),
+        database::ScopedConnection::open(&url),
+    )
+    .await;
     assert!(cut.is_err(), "the open was still waiting, and was dropped");
     assert_eq!(started.elapsed(), Duration::from_secs(1));
 }

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use database::{
-    Connection, PoolConfig, begin_write, checked, connect, insert_user, insert_users_at_once,
+    PoolConfig, ScopedConnection, begin_write, checked, connect, insert_user, insert_users_at_once,
     place_order, user_by_id, user_details,
 };
 use tokio::time::timeout;
@@ -137,7 +137,7 @@ async fn connecting_dropped_half_way_closes_the_socket_and_can_be_tried_again() 
     use tokio::io::AsyncReadExt;
     let (silent, listener) = silent_server().await;
     cancel_check::drop_pending(connect(&silent, PoolConfig::default())).await;
-    cancel_check::drop_pending(Connection::open(&silent)).await;
+    cancel_check::drop_pending(ScopedConnection::open(&silent)).await;
     // Each half-open connection was closed by the drop: the server reads to its end.
     for _ in 0..2 {
         let (mut accepted, _) = timeout(Duration::from_secs(5), listener.accept())
@@ -151,7 +151,7 @@ async fn connecting_dropped_half_way_closes_the_socket_and_can_be_tried_again() 
     let (_dir, url) = fresh();
     let pool = connect(&url, PoolConfig::default()).await.unwrap();
     insert_user(&pool, "Ada", "ada@example.com").await.unwrap();
-    Connection::open(&url).await.unwrap();
+    ScopedConnection::open(&url).await.unwrap();
 }
 
 /// What a `place_order` dropped during its commit leaves the caller: no way to know

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use database::{Connection, PoolConfig, connect, place_order, user_by_id, user_details};
+use database::{PoolConfig, ScopedConnection, connect, place_order, user_by_id, user_details};
 use external_tools::postgres::Postgres;
 use external_tools::require;
 use patterns_core::scoped;
@@ -67,7 +67,7 @@ async fn a_scoped_connection_is_closed_on_success_error_panic_and_cancellation()
     connect(&server.url(), PoolConfig::default()).await.unwrap(); // migrations
 
     // Success: open while the body runs, closed after.
-    let seen = scoped(Connection::open(&url).await.unwrap(), async |conn| {
+    let seen = scoped(ScopedConnection::open(&url).await.unwrap(), async |conn| {
         let open: i64 = sqlx::query_scalar(SCOPED).fetch_one(&mut conn.0).await?;
         Ok::<_, sqlx::Error>(open)
     })
@@ -77,7 +77,7 @@ async fn a_scoped_connection_is_closed_on_success_error_panic_and_cancellation()
     until(&monitor, SCOPED, 0).await;
 
     // Error: the body fails, the connection is closed all the same.
-    let failed = scoped(Connection::open(&url).await.unwrap(), async |conn| {
+    let failed = scoped(ScopedConnection::open(&url).await.unwrap(), async |conn| {
         sqlx::query("SELECT * FROM no_such_table")
             .execute(&mut conn.0)
             .await
@@ -89,7 +89,7 @@ async fn a_scoped_connection_is_closed_on_success_error_panic_and_cancellation()
     // Panic: the release runs before the panic goes on.
     let url_for_task = url.clone();
     let panicked = tokio::spawn(async move {
-        let conn = Connection::open(&url_for_task).await.unwrap();
+        let conn = ScopedConnection::open(&url_for_task).await.unwrap();
         let _: Result<(), patterns_core::ScopeError<()>> =
             scoped(conn, async |_conn| panic!("the body panicked")).await;
     })
@@ -100,7 +100,7 @@ async fn a_scoped_connection_is_closed_on_success_error_panic_and_cancellation()
     // Cancellation: a timeout drops the scope mid-query; the release is spawned.
     let cancelled = tokio::time::timeout(
         Duration::from_millis(300),
-        scoped(Connection::open(&url).await.unwrap(), async |conn| {
+        scoped(ScopedConnection::open(&url).await.unwrap(), async |conn| {
             sqlx::query("SELECT pg_sleep(30)")
                 .execute(&mut conn.0)
                 .await

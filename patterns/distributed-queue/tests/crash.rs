@@ -1,4 +1,4 @@
-//! The proof, with real processes: 100,000 items through 2 producer and 4
+//! The crash proof, with real processes: 100,000 items through 2 producer and 4
 //! consumer processes (this crate's binary), one consumer killed with SIGKILL at a random
 //! point. The sink holds every item exactly once, and nothing is left pending.
 

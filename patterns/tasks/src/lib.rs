@@ -208,7 +208,31 @@ pub async fn run_workers(
     grace: Duration,
 ) -> WorkersSummary {
     let finished = Arc::new(Mutex::new(Vec::new()));
-    for i in 0..cooperative {
+    spawn_cooperative(
+        client,
+        url,
+        checkpoint_url,
+        cooperative,
+        shutdown,
+        &finished,
+    );
+    spawn_stubborn(client, url, stubborn, shutdown);
+    stop_workers(shutdown, grace, &finished).await
+}
+// ANCHOR_END: run_workers
+
+// ANCHOR: run_workers_spawn
+
+/// Workers that fetch until the token is cancelled, then report what they did.
+fn spawn_cooperative(
+    client: &Client,
+    url: &str,
+    checkpoint_url: &str,
+    count: usize,
+    shutdown: &Shutdown,
+    finished: &Arc<Mutex<Vec<WorkerReport>>>,
+) {
+    for i in 0..count {
         let (client, url, checkpoint) = (client.clone(), url.to_owned(), checkpoint_url.to_owned());
         let (token, finished) = (shutdown.token(), finished.clone());
         shutdown.spawn(async move {
@@ -220,17 +244,29 @@ pub async fn run_workers(
                 .push(report);
         });
     }
-    for _ in 0..stubborn {
+}
+
+/// Workers that never look at the token: only the abort after the grace period stops them.
+fn spawn_stubborn(client: &Client, url: &str, count: usize, shutdown: &Shutdown) {
+    for _ in 0..count {
         let (client, url) = (client.clone(), url.to_owned());
-        // Never looks at the token: only the abort after the grace period stops it.
         shutdown.spawn(async move {
             loop {
                 let _ = fetch(&client, &url).await;
             }
         });
     }
-    // ANCHOR_END: run_workers
-    // ANCHOR: run_workers_shutdown
+}
+// ANCHOR_END: run_workers_spawn
+
+// ANCHOR: run_workers_shutdown
+/// Waits for the signal, gives the workers `grace` to finish, aborts the rest, and
+/// collects the reports of those that finished.
+async fn stop_workers(
+    shutdown: &Shutdown,
+    grace: Duration,
+    finished: &Mutex<Vec<WorkerReport>>,
+) -> WorkersSummary {
     shutdown.triggered().await;
     let report = shutdown.shutdown(grace).await;
     let finished = std::mem::take(&mut *finished.lock().unwrap_or_else(PoisonError::into_inner));

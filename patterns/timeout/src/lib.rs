@@ -201,7 +201,6 @@ pub enum RetryError<E> {
     },
 }
 
-// ANCHOR: retry
 /// Runs `attempt` until it succeeds, fails in a way `retryable` rejects, runs out of tries
 /// or runs out of budget. Each try is cut off at the budget's end too. A panic in
 /// `attempt` or `retryable` is a bug, not a failure to retry: it propagates.
@@ -212,6 +211,7 @@ pub enum RetryError<E> {
 /// in flight, or the wait before the next one, and no later try starts. A try cut short may
 /// have had effects already, as any dropped request may, so a try with effects makes it not
 /// cancel safe.
+// ANCHOR: retry
 pub async fn retry<T, E, F, Fut>(
     policy: &Backoff,
     mut attempt: F,
@@ -242,26 +242,39 @@ where
             }
             Ok(Err(error)) => error,
         };
-        // ANCHOR_END: retry
-        // ANCHOR: retry_wait
-        if try_number == attempts {
-            return Err(RetryError::Exhausted {
-                attempts: try_number,
-                last: error,
-            });
-        }
-        let wait = policy.wait(try_number);
-        if Instant::now() + wait >= deadline {
-            // Sleeping past the budget only to fail then: give up now.
-            return Err(RetryError::OutOfTime {
-                attempts: try_number,
-                last: Some(error),
-            });
-        }
-        tracing::debug!(try_number, ?wait, "retrying");
-        last = Some(error);
-        sleep(wait).await;
+        last = Some(wait_before_next(policy, deadline, try_number, attempts, error).await?);
     }
     unreachable!("the loop returns on its last try")
+}
+// ANCHOR_END: retry
+
+// ANCHOR: retry_wait
+/// After try `try_number` failed with a retryable `error`: gives up if that was the last
+/// try, or if the wait would end past `deadline`. Otherwise waits, and hands the error
+/// back, to be reported if the next try runs out of time.
+async fn wait_before_next<E>(
+    policy: &Backoff,
+    deadline: Instant,
+    try_number: u32,
+    attempts: u32,
+    error: E,
+) -> Result<E, RetryError<E>> {
+    if try_number == attempts {
+        return Err(RetryError::Exhausted {
+            attempts: try_number,
+            last: error,
+        });
+    }
+    let wait = policy.wait(try_number);
+    if Instant::now() + wait >= deadline {
+        // Sleeping past the budget only to fail then: give up now.
+        return Err(RetryError::OutOfTime {
+            attempts: try_number,
+            last: Some(error),
+        });
+    }
+    tracing::debug!(try_number, ?wait, "retrying");
+    sleep(wait).await;
+    Ok(error)
 }
 // ANCHOR_END: retry_wait

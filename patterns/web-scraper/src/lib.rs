@@ -114,7 +114,6 @@ pub struct CrawlSummary {
     pub failed: usize,
 }
 
-// ANCHOR: crawl
 /// Crawls breadth first from `config.start`, calling `on_report` for every URL fetched,
 /// as soon as it is done. Returns the totals. Each fetch is a task, so on a multi-thread
 /// runtime pages are parsed in parallel; a task's future must be `Send`, which the
@@ -129,36 +128,19 @@ pub struct CrawlSummary {
 /// which aborts them and closes their connections. Every report already handed to
 /// `on_report` stays handed over; the pages in flight are lost, and no request is left
 /// running.
+// ANCHOR: crawl
 pub async fn crawl(
     client: &Client,
     config: &CrawlConfig,
     mut on_report: impl FnMut(&PageReport),
 ) -> CrawlSummary {
-    let mut seen = HashSet::from([normalize(config.start.clone())]);
-    let mut queue = VecDeque::from([(config.start.clone(), 0)]);
+    let mut frontier = Frontier::new(config);
     let mut in_flight = JoinSet::new();
-    let mut started = 0;
-    let mut level = 0; // the depth of the pages in flight
     let mut summary = CrawlSummary::default();
     loop {
-        // Keep `concurrency` fetches going while there is work and budget, one level at a
-        // time: a page one link deeper waits until its level is done, so a page's depth is
-        // its shortest distance from the start, whatever order the answers come in.
-        while in_flight.len() < config.concurrency.max(1) && started < config.max_pages {
-            match queue.front() {
-                Some(&(_, depth)) if depth == level || in_flight.is_empty() => level = depth,
-                _ => break,
-            }
-            let Some((url, depth)) = queue.pop_front() else {
-                break;
-            };
-            started += 1;
-            in_flight.spawn(fetch_page(client.clone(), url, depth, config.rate.clone()));
-        }
-        // ANCHOR_END: crawl
-        // ANCHOR: crawl_collect
+        frontier.start_fetches(client, config, &mut in_flight);
         let Some(joined) = in_flight.join_next().await else {
-            break;
+            break; // nothing in flight and nothing left to start
         };
         let (report, links) = match joined {
             Ok(done) => done,
@@ -167,18 +149,72 @@ pub async fn crawl(
         };
         summary.count(&report);
         on_report(&report);
-        if report.depth < config.max_depth {
-            for link in links {
-                let link = normalize(link);
-                if same_origin(&link, &config.start) && seen.insert(link.clone()) {
-                    queue.push_back((link, report.depth + 1));
-                }
-            }
-        }
+        frontier.follow(&report, links, config);
     }
     summary
 }
-// ANCHOR_END: crawl_collect
+// ANCHOR_END: crawl
+
+// ANCHOR: crawl_frontier
+/// What is left to crawl.
+struct Frontier {
+    seen: HashSet<Url>,            // every URL queued so far, once
+    queue: VecDeque<(Url, usize)>, // to fetch, with its depth
+    started: usize,                // fetches started, against `max_pages`
+    level: usize,                  // the depth of the pages in flight
+}
+
+impl Frontier {
+    fn new(config: &CrawlConfig) -> Self {
+        Self {
+            seen: HashSet::from([normalize(config.start.clone())]),
+            queue: VecDeque::from([(config.start.clone(), 0)]),
+            started: 0,
+            level: 0,
+        }
+    }
+
+    /// Keeps `concurrency` fetches going while there is work and budget, one level at a
+    /// time: a page one link deeper waits until its level is done, so a page's depth is
+    /// its shortest distance from the start, whatever order the answers come in.
+    fn start_fetches(
+        &mut self,
+        client: &Client,
+        config: &CrawlConfig,
+        in_flight: &mut JoinSet<(PageReport, Vec<Url>)>,
+    ) {
+        while in_flight.len() < config.concurrency.max(1) && self.started < config.max_pages {
+            match self.queue.front() {
+                Some(&(_, depth)) if depth == self.level || in_flight.is_empty() => {
+                    self.level = depth;
+                }
+                _ => break,
+            }
+            let Some((url, depth)) = self.queue.pop_front() else {
+                break;
+            };
+            self.started += 1;
+            in_flight.spawn(fetch_page(client.clone(), url, depth, config.rate.clone()));
+        }
+    }
+    // ANCHOR_END: crawl_frontier
+
+    // ANCHOR: crawl_collect
+    /// Queues the links of a fetched page one level deeper, each URL once, if the page is
+    /// not at the maximum depth and the link stays on the start's origin.
+    fn follow(&mut self, report: &PageReport, links: Vec<Url>, config: &CrawlConfig) {
+        if report.depth >= config.max_depth {
+            return;
+        }
+        for link in links {
+            let link = normalize(link);
+            if same_origin(&link, &config.start) && self.seen.insert(link.clone()) {
+                self.queue.push_back((link, report.depth + 1));
+            }
+        }
+    }
+    // ANCHOR_END: crawl_collect
+}
 
 impl CrawlSummary {
     fn count(&mut self, report: &PageReport) {
@@ -222,15 +258,19 @@ async fn fetch_page(
         headings: Vec::new(),
         links: 0,
     };
-    let response = match client.get(url.clone()).send().await {
-        Ok(response) => response,
+    match client.get(url).send().await {
+        Ok(response) => read_page(response, report).await,
         Err(error) => {
             report.kind = PageKind::NoResponse(reason(&error));
-            return (report, Vec::new());
+            (report, Vec::new())
         }
-    };
-    // ANCHOR_END: fetch_page
-    // ANCHOR: fetch_page_body
+    }
+}
+// ANCHOR_END: fetch_page
+
+// ANCHOR: fetch_page_body
+/// Sorts a response by its status and content type, then reads and parses an HTML body.
+async fn read_page(response: reqwest::Response, mut report: PageReport) -> (PageReport, Vec<Url>) {
     report.status = Some(response.status().as_u16());
     let content_type = response
         .headers()

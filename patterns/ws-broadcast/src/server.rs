@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use patterns_core::shutdown::{Shutdown, ShutdownReport};
 use tokio::net::TcpListener;
@@ -22,7 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::origin::Origins;
 use crate::websocket::{self, Limits};
-use crate::{Hub, JoinError, tcp_lines};
+use crate::{Hub, Inbox, JoinError, Speaker, tcp_lines};
 
 /// The chat page, embedded in the binary. It connects to the host it was loaded from.
 pub const PAGE: &str = include_str!("page.html");
@@ -225,32 +226,42 @@ async fn upgrade(
     }
     let (speaker, inbox) = match app.hub.join(&query.name) {
         Ok(member) => member,
-        Err(why) => {
-            let status = match why {
-                JoinError::InvalidName(_) => StatusCode::BAD_REQUEST,
-                JoinError::NameTaken(_) => StatusCode::CONFLICT,
-                JoinError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            return (status, why.to_string()).into_response();
-        }
+        Err(why) => return (refused_status(&why), why.to_string()).into_response(),
     };
-    // ANCHOR_END: upgrade
-    // ANCHOR: upgrade_spawn
     let on_upgrade = hyper::upgrade::on(&mut request);
-    let limits = app.limits;
-    app.shutdown.spawn(async move {
-        // The member is joined already; if the upgrade fails, dropping it leaves.
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                let io = TokioIo::new(upgraded);
-                let ws =
-                    WebSocketStream::from_raw_socket(io, Role::Server, Some(limits.config())).await;
-                let ended = websocket::serve(ws, speaker, inbox, limits).await;
-                tracing::debug!(?ended, "WebSocket client ended");
-            }
-            Err(why) => tracing::debug!(%why, "upgrade failed"),
+    app.shutdown
+        .spawn(serve_upgraded(on_upgrade, speaker, inbox, app.limits));
+    switching_protocols(accept)
+}
+
+/// The HTTP status for a refused name: the page shows it.
+fn refused_status(why: &JoinError) -> StatusCode {
+    match why {
+        JoinError::InvalidName(_) => StatusCode::BAD_REQUEST,
+        JoinError::NameTaken(_) => StatusCode::CONFLICT,
+        JoinError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+// ANCHOR_END: upgrade
+
+// ANCHOR: upgrade_spawn
+/// Serves the member over the connection once hyper has handed it over. The member is
+/// joined already: if the upgrade fails, dropping its halves leaves.
+async fn serve_upgraded(on_upgrade: OnUpgrade, speaker: Speaker, inbox: Inbox, limits: Limits) {
+    match on_upgrade.await {
+        Ok(upgraded) => {
+            let io = TokioIo::new(upgraded);
+            let ws =
+                WebSocketStream::from_raw_socket(io, Role::Server, Some(limits.config())).await;
+            let ended = websocket::serve(ws, speaker, inbox, limits).await;
+            tracing::debug!(?ended, "WebSocket client ended");
         }
-    });
+        Err(why) => tracing::debug!(%why, "upgrade failed"),
+    }
+}
+
+/// `101 Switching Protocols`, with the key that proves the server read the request.
+fn switching_protocols(accept: HeaderValue) -> Response {
     (
         StatusCode::SWITCHING_PROTOCOLS,
         [

@@ -98,6 +98,7 @@ where
 }
 // ANCHOR_END: serve
 
+// ANCHOR: read
 /// Reads until the client closes or misbehaves; returns the Close frame to answer with, if
 /// the client broke a rule.
 async fn read<S>(
@@ -108,7 +109,6 @@ async fn read<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    // ANCHOR: read
     while let Some(message) = stream.next().await {
         match message {
             Ok(Message::Text(text)) => {
@@ -151,6 +151,7 @@ enum Goodbye {
     Silent(Ended),
 }
 
+// ANCHOR: write
 /// Sends the member's events, batched while more are queued; pings; and ends with a Close
 /// frame when the reader reports a broken rule, the hub removes the member, or the server
 /// shuts down.
@@ -164,7 +165,6 @@ async fn write<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    // ANCHOR: write
     let mut ping = tokio::time::interval(limits.ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await; // the first tick is immediate

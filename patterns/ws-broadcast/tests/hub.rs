@@ -228,3 +228,82 @@ async fn shut_down_removes_everyone_and_refuses_newcomers() {
     assert_eq!(bob.say("anyone?"), 0);
     assert_eq!(hub.join("cy").unwrap_err(), JoinError::ShuttingDown);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_newcomer_alone_is_told_nobody_else_is_here() {
+    let hub = Hub::new(8);
+    let (_ada, mut ada_in) = hub.join("ada").unwrap();
+    let (_bob, mut bob_in) = hub.join("bob").unwrap();
+    let lines: Vec<String> = [drain(&mut ada_in), drain(&mut bob_in)]
+        .iter()
+        .map(|events| events[0].to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "* welcome ada; nobody else is here",
+            "* welcome bob; here: ada"
+        ]
+    );
+}
+
+/// A member removed as too slow frees its name while its halves are still held. Whoever
+/// joins under that name next is a different member: the old halves neither speak for it
+/// nor take it away when they are dropped.
+#[tokio::test(start_paused = true)]
+async fn the_halves_of_a_removed_member_do_not_touch_the_newcomer_with_its_name() {
+    let hub = Hub::new(2);
+    let (bob, mut bob_in) = hub.join("bob").unwrap();
+    let (old_ada, _old_ada_in) = hub.join("ada").unwrap();
+    drain(&mut bob_in);
+    bob.say("one"); // ada never reads: her outbox of two is full with her welcome and this
+    bob.say("two"); // so this one removes her
+    assert_eq!(hub.members().len(), 1);
+    drain(&mut bob_in);
+    let (_new_ada, mut new_ada_in) = hub.join("ada").unwrap();
+    drain(&mut bob_in);
+    drain(&mut new_ada_in);
+
+    assert_eq!(
+        old_ada.say("from the old ada"),
+        0,
+        "the old ada is no member"
+    );
+    assert!(drain(&mut bob_in).is_empty());
+    drop((old_ada, _old_ada_in));
+    let names: Vec<String> = hub.members().into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["ada", "bob"], "the new ada is still seated");
+    assert_eq!(bob.say("hello"), 1);
+    assert_eq!(drain(&mut new_ada_in), [message("bob", "hello")]);
+}
+
+#[test]
+fn the_outbox_capacity_is_the_one_asked_for_and_at_least_one() {
+    assert_eq!(Hub::new(16).outbox_capacity(), 16);
+    assert_eq!(Hub::new(0).outbox_capacity(), 1);
+}
+
+#[test]
+fn a_speaker_knows_its_own_name() {
+    let hub = Hub::new(4);
+    let (ada, _ada_in) = hub.join("ada").unwrap();
+    assert_eq!(ada.name(), "ada");
+}
+
+/// Once the hub has removed a member, its inbox hands out no more queued events: the
+/// reason comes first, from `recv` or `removed`.
+#[tokio::test(start_paused = true)]
+async fn a_removed_member_gets_its_reason_and_no_stale_event() {
+    let hub = Hub::new(2);
+    let (ada, _ada_in) = hub.join("ada").unwrap();
+    let (_slow, mut slow_in) = hub.join("slow").unwrap();
+    ada.say("one"); // slow's outbox: its welcome and this
+    ada.say("two"); // full: slow is removed
+    assert!(slow_in.try_recv().is_none(), "queued events are stale now");
+    let reason = timeout(Duration::from_secs(1), slow_in.removed()).await;
+    assert_eq!(reason, Ok(LeaveReason::TooSlow { behind: 2 }));
+    assert_eq!(
+        slow_in.recv().await.unwrap_err(),
+        LeaveReason::TooSlow { behind: 2 }
+    );
+}

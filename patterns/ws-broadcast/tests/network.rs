@@ -412,3 +412,31 @@ async fn shutdown_sends_1001_to_every_client_and_ends_every_task() {
     assert!(TcpStream::connect(server.http_addr()).await.is_err());
 }
 // ANCHOR_END: shutdown
+
+/// The longest message a WebSocket client may send reaches a line client whole: the line
+/// client reads lines as long as the server may write them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_client_hears_the_longest_message_whole() {
+    let server = start(64).await;
+    let mut ada = WsClient::connect(&server.ws_url(), "ada").await.unwrap();
+    let mut bob = LineClient::connect(server.tcp_addr(), "bob").await.unwrap();
+    until_members(server.hub(), "ada and bob", |names| names.len() == 2).await;
+    let longest = "x".repeat(ws_broadcast::websocket::Limits::default().max_message);
+    ada.say(&longest).await.unwrap();
+    assert_eq!(next_said_line(&mut bob).await, ("ada".to_owned(), longest));
+}
+
+/// A blank line from a line client is not a message: nobody hears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blank_line_is_not_said() {
+    let server = start(64).await;
+    let mut ada = WsClient::connect(&server.ws_url(), "ada").await.unwrap();
+    let mut bob = LineClient::connect(server.tcp_addr(), "bob").await.unwrap();
+    until_members(server.hub(), "ada and bob", |names| names.len() == 2).await;
+    bob.say("   ").await.unwrap();
+    bob.say("hello").await.unwrap();
+    assert_eq!(
+        next_message(&mut ada).await,
+        ("bob".to_owned(), "hello".to_owned())
+    );
+}
