@@ -6,8 +6,10 @@
 use std::fs;
 
 use workspace_tests::chapters::readme;
-use workspace_tests::docs::{MAX_EXCERPT_LINES, check_includes, sections_without_python};
-use workspace_tests::{patterns, workspace_root};
+use workspace_tests::docs::{
+    MAX_EXCERPT_LINES, anchors_inside_bodies, check_includes, sections_without_python,
+};
+use workspace_tests::{patterns, rust_files, workspace_root};
 
 #[test]
 fn every_include_of_the_book_resolves() {
@@ -209,4 +211,73 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+/// What a reader copies holds no book markup cut into its code: in every library (each
+/// pattern's `src/` but its demo, and `crates/*/src`), anchors stand between items only.
+#[test]
+fn no_anchor_stands_inside_a_body_of_a_library() {
+    let root = workspace_root();
+    let mut sources = Vec::new();
+    for pattern in patterns().unwrap() {
+        sources.extend(rust_files(&pattern.dir.join("src")));
+    }
+    for entry in fs::read_dir(root.join("crates")).unwrap() {
+        sources.extend(rust_files(&entry.unwrap().path().join("src")));
+    }
+    sources.retain(|f| !f.ends_with("main.rs") && !f.components().any(|c| c.as_os_str() == "bin"));
+    assert!(sources.len() > 50, "found {} library files", sources.len());
+    let mut inside = Vec::new();
+    for file in sources {
+        let text = fs::read_to_string(&file).unwrap();
+        for found in anchors_inside_bodies(&text) {
+            inside.push(format!("{}:{found}", file.display()));
+        }
+    }
+    assert!(
+        inside.is_empty(),
+        "anchors inside a body:\n{}",
+        inside.join("\n")
+    );
+}
+
+/// The anchor reader, on small cases: between items and between an impl's methods is
+/// fine; inside a fn, a closure or a struct is not; braces in strings do not count.
+#[test]
+fn anchors_are_read_inside_bodies_only() {
+    let source = r#"
+// ANCHOR: a
+fn a() {
+    let s = "{";
+    // ANCHOR: inside_fn
+}
+// ANCHOR_END: a
+impl Foo {
+    // ANCHOR: method
+    fn m(&self) -> impl Future<Output = ()> {
+        async {
+            // ANCHOR: inside_block
+        }
+    }
+    // ANCHOR_END: method
+}
+mod m {
+    // ANCHOR: in_mod
+    struct S {
+        // ANCHOR: in_struct
+    }
+}
+"#;
+    let found: Vec<String> = anchors_inside_bodies(source)
+        .into_iter()
+        .map(|f| f.split_once(": ").unwrap().1.to_owned())
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "// ANCHOR: inside_fn",
+            "// ANCHOR: inside_block",
+            "// ANCHOR: in_struct"
+        ]
+    );
 }

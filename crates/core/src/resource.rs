@@ -120,6 +120,7 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for ScopeError<E> {}
 /// [`background_releases`] waits for it, and a release that the runtime's shutdown drops
 /// is reported by an `ERROR` event (see the [module docs](self)). Python's `async with`,
 /// cancelled, awaits `__aexit__` in the cancelled task itself.
+// ANCHOR: scoped_body
 pub async fn scoped<R, T, E>(
     resource: R,
     body: impl AsyncFnOnce(&mut R) -> Result<T, E>,
@@ -127,7 +128,6 @@ pub async fn scoped<R, T, E>(
 where
     R: AsyncResource,
 {
-    // ANCHOR: scoped_body
     let mut guard = Guarded::new(resource);
     // catch_unwind lets the release run before a panic continues upwards.
     let outcome = AssertUnwindSafe(body(&mut guard)).catch_unwind().await;
@@ -144,8 +144,8 @@ where
         (Ok(Err(body)), Ok(())) => Err(ScopeError::Body(body)),
         (Ok(Err(body)), Err(release)) => Err(ScopeError::BodyAndRelease { body, release }),
     }
-    // ANCHOR_END: scoped_body
 }
+// ANCHOR_END: scoped_body
 // ANCHOR_END: scoped
 
 // ANCHOR: guarded

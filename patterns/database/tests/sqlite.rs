@@ -135,3 +135,25 @@ async fn connect_dropped_at_any_point_leaves_a_database_the_next_connect_opens()
         pool.close().await;
     }
 }
+
+/// Only a unique violation is a duplicate email. Any other refusal from the database (here
+/// a read-only file) stays the driver's error, with its own message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_database_error_is_not_called_a_duplicate() {
+    use sqlx::Connection as _;
+    let (_dir, url) = fresh();
+    let pool = database::connect(&url, database::PoolConfig::default())
+        .await
+        .unwrap();
+    pool.close().await;
+    sqlx::any::install_default_drivers();
+    let read_only = url.replace("mode=rwc", "mode=ro");
+    let mut conn = sqlx::AnyConnection::connect(&read_only).await.unwrap();
+    let refused = database::insert_user(&mut conn, "ada", "ada@example.com").await;
+    match refused {
+        Err(database::DbError::Sqlx(sqlx::Error::Database(error))) => {
+            assert!(error.message().contains("readonly"), "{error}");
+        }
+        other => panic!("expected the driver's read-only error, got {other:?}"),
+    }
+}

@@ -298,3 +298,28 @@ fn a_join_that_saw_a_failed_put_counted_is_woken_when_the_count_is_taken_back() 
     assert_eq!((progress.put(), progress.finished()), (0, 0));
     assert_eq!(join.as_mut().poll(&mut cx), Poll::Ready(()));
 }
+
+/// `panic!("literal")` carries a `&str`, `panic!("{x}")` a `String`, and
+/// `std::panic::panic_any(7)` neither: each is reported by what it says.
+#[tokio::test(start_paused = true)]
+async fn a_panic_is_reported_by_its_message_whatever_its_payload() {
+    let (producer, consumer, _progress) = work_queue(4);
+    for item in 0..4 {
+        producer.try_put(item).unwrap();
+    }
+    drop(producer);
+    let process = |item: u32| async move {
+        match item {
+            0 => panic!("a literal"),
+            1 => panic!("formatted {item}"),
+            2 => std::panic::panic_any(item),
+            _ => Ok::<(), (u32, String)>(()),
+        }
+    };
+    let report = consume(consumer, process, &StopSignal::new()).await;
+    assert_eq!(report.processed, 1);
+    assert_eq!(
+        report.panicked,
+        ["a literal", "formatted 1", "a panic without a message"]
+    );
+}

@@ -174,9 +174,8 @@ impl Frontier {
         }
     }
 
-    /// Keeps `concurrency` fetches going while there is work and budget, one level at a
-    /// time: a page one link deeper waits until its level is done, so a page's depth is
-    /// its shortest distance from the start, whatever order the answers come in.
+    /// Keeps `concurrency` fetches going, one level at a time: a page's depth is then its
+    /// shortest distance from the start, whatever order the answers come in.
     fn start_fetches(
         &mut self,
         client: &Client,

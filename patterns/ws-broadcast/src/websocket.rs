@@ -98,9 +98,9 @@ where
 }
 // ANCHOR_END: serve
 
-// ANCHOR: read
 /// Reads until the client closes or misbehaves; returns the Close frame to answer with, if
 /// the client broke a rule.
+// ANCHOR: read
 async fn read<S>(
     mut stream: SplitStream<WebSocketStream<S>>,
     speaker: Speaker,
@@ -118,9 +118,7 @@ where
                 }
             }
             Ok(Message::Binary(_)) => return Some(close(CloseCode::Unsupported, "text only")),
-            Ok(Message::Pong(_)) => {
-                pongs.send_replace(Instant::now());
-            }
+            Ok(Message::Pong(_)) => _ = pongs.send_replace(Instant::now()),
             // tungstenite queues the Pong (or the Close reply) itself; the writer's next
             // flush sends it.
             Ok(Message::Ping(_) | Message::Frame(_)) => {}
@@ -151,20 +149,17 @@ enum Goodbye {
     Silent(Ended),
 }
 
-// ANCHOR: write
 /// Sends the member's events, batched while more are queued; pings; and ends with a Close
 /// frame when the reader reports a broken rule, the hub removes the member, or the server
 /// shuts down.
-async fn write<S>(
+// ANCHOR: write
+async fn write<S: AsyncRead + AsyncWrite + Unpin>(
     mut sink: SplitSink<WebSocketStream<S>, Message>,
     mut inbox: Inbox,
     mut from_reader: oneshot::Receiver<Option<CloseFrame>>,
     pongs: watch::Receiver<Instant>,
     limits: Limits,
-) -> Ended
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) -> Ended {
     let mut ping = tokio::time::interval(limits.ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await; // the first tick is immediate
@@ -190,20 +185,35 @@ where
                 vec![Message::Ping(Default::default())]
             }
         };
-        // A client that stopped reading blocks this send, so race it against removal.
-        let sent = tokio::select! {
-            sent = timeout(limits.write_timeout, send_all(&mut sink, batch)) => sent,
-            reason = inbox.removed() => break Goodbye::Close(close_for(reason)),
-        };
-        match sent {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => break Goodbye::Silent(Ended::ClientGone),
-            Err(_) => break Goodbye::Silent(Ended::WriteTimeout),
+        if let Err(bye) = send_batch(&mut sink, &mut inbox, batch, limits.write_timeout).await {
+            break bye;
         }
     };
     say_goodbye(&mut sink, goodbye, limits.write_timeout).await
 }
 // ANCHOR_END: write
+
+/// Sends one batch within `patience`. A client that stopped reading blocks the send, so it
+/// races the member's removal: a removed member gets its Close frame, not a stuck write.
+async fn send_batch<S>(
+    sink: &mut SplitSink<WebSocketStream<S>, Message>,
+    inbox: &mut Inbox,
+    batch: Vec<Message>,
+    patience: Duration,
+) -> Result<(), Goodbye>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let sent = tokio::select! {
+        sent = timeout(patience, send_all(sink, batch)) => sent,
+        reason = inbox.removed() => return Err(Goodbye::Close(close_for(reason))),
+    };
+    match sent {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Goodbye::Silent(Ended::ClientGone)),
+        Err(_) => Err(Goodbye::Silent(Ended::WriteTimeout)),
+    }
+}
 
 /// The event just received plus those already queued behind it, up to a batch.
 fn batch_of(first: Arc<Shared>, inbox: &mut Inbox) -> Vec<Message> {

@@ -13,6 +13,7 @@
 //! they started from (else the tree's own is recorded). The run replaces the crate's
 //! line in `docs/results/mutants.jsonl` and rewrites `docs/src/figures/mutants.md`.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -41,6 +42,7 @@ fn main() -> anyhow::Result<()> {
     };
     if from.is_empty() {
         let out = root.join("target/mutants").join(&krate);
+        std::fs::create_dir_all(&out)?;
         let status = cargo_mutants(&krate)
             .args(["--in-place", "-o"])
             .arg(&out)
@@ -54,9 +56,10 @@ fn main() -> anyhow::Result<()> {
         );
         from.push(out.join("mutants.out"));
     }
-    let excluded = listed(&krate, false)? - listed(&krate, true)?;
+    let listed = listed(&krate, true)?;
+    let excluded = listed_count(&krate)? - listed.len() as u32;
     let runs: Vec<&std::path::Path> = from.iter().map(PathBuf::as_path).collect();
-    let record = mutants::summarize(&krate, &runs, excluded, &commit)?;
+    let record = mutants::summarize(&krate, &runs, &listed, excluded, &commit)?;
     println!(
         "{krate}: {} tested, {} caught, {} timed out, {} unviable, {} missed, {} excluded",
         record.tested,
@@ -87,8 +90,8 @@ fn cargo_mutants(krate: &str) -> Command {
     command
 }
 
-/// How many mutants cargo-mutants generates, with or without `.cargo/mutants.toml`.
-fn listed(krate: &str, with_config: bool) -> anyhow::Result<u32> {
+/// The mutants cargo-mutants generates, with or without `.cargo/mutants.toml`.
+fn listed(krate: &str, with_config: bool) -> anyhow::Result<BTreeSet<String>> {
     let mut command = cargo_mutants(krate);
     command.arg("--list");
     if !with_config {
@@ -96,7 +99,15 @@ fn listed(krate: &str, with_config: bool) -> anyhow::Result<u32> {
     }
     let output = command.output()?;
     ensure!(output.status.success(), "cargo mutants --list failed");
-    Ok(String::from_utf8(output.stdout)?.lines().count() as u32)
+    Ok(String::from_utf8(output.stdout)?
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// How many mutants cargo-mutants generates without any exclusion.
+fn listed_count(krate: &str) -> anyhow::Result<u32> {
+    Ok(listed(krate, false)?.len() as u32)
 }
 
 /// The commit the tree is at, `-dirty` when tracked files differ from it.

@@ -1,0 +1,86 @@
+//! The mutation scores the testing chapter shows are the recorded runs, and every held
+//! library has one.
+
+use workspace_tests::mutants::{self, HELD, Record, TABLE};
+use workspace_tests::workspace_root;
+
+#[test]
+fn the_chapter_table_is_the_recorded_runs() {
+    let root = workspace_root();
+    let records = mutants::read(&root).unwrap();
+    let table = std::fs::read_to_string(root.join(TABLE)).unwrap_or_default();
+    assert_eq!(
+        table,
+        mutants::table(&records),
+        "stale: rerun `cargo run -p workspace-tests --bin mutants -- <crate>`"
+    );
+    let chapter = std::fs::read_to_string(root.join("docs/src/patterns/testing.md")).unwrap();
+    assert!(chapter.contains("{{#include ../figures/mutants.md}}"));
+}
+
+#[test]
+fn every_held_library_has_a_recorded_run() {
+    let records = mutants::read(&workspace_root()).unwrap();
+    for krate in HELD {
+        let record = records
+            .iter()
+            .find(|r| r.krate == *krate)
+            .unwrap_or_else(|| panic!("{krate}: no recorded cargo-mutants run"));
+        assert!(record.tested > 0, "{krate}: no mutant tested");
+        let noticed = record.caught + record.timeout;
+        let viable = noticed + record.missed.len() as u32;
+        assert_eq!(
+            record.tested,
+            viable + record.unviable,
+            "{krate}: counts add up"
+        );
+    }
+}
+
+/// Two runs over the same crate: the first missed `b`, the rerun caught it.
+#[test]
+fn a_mutant_in_two_runs_counts_once_by_its_best_outcome() {
+    let outcome = |name: &str, summary: &str| serde_json::json!({"scenario": {"Mutant": {"name": name}}, "summary": summary});
+    let run = |outcomes: Vec<serde_json::Value>, end: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec![serde_json::json!({"scenario": "Baseline", "summary": "Success"})];
+        all.extend(outcomes);
+        let json = serde_json::json!({
+            "outcomes": all, "end_time": end, "cargo_mutants_version": "27.1.0"
+        });
+        std::fs::write(dir.path().join("outcomes.json"), json.to_string()).unwrap();
+        dir
+    };
+    let first = run(
+        vec![
+            outcome("a", "CaughtMutant"),
+            outcome("b", "MissedMutant"),
+            outcome("c", "Timeout"),
+            outcome("d", "Unviable"),
+            outcome("e", "MissedMutant"),
+            outcome("f", "MissedMutant"),
+        ],
+        "2026-01-02T00:00:00Z",
+    );
+    let rerun = run(vec![outcome("b", "CaughtMutant")], "2026-01-03T00:00:00Z");
+    // "f" was missed too, but is excluded now: it is not listed.
+    let listed: std::collections::BTreeSet<String> =
+        ["a", "b", "c", "d", "e"].map(String::from).into();
+    let record = mutants::summarize("x", &[first.path(), rerun.path()], &listed, 4, "abc").unwrap();
+    assert_eq!(
+        record,
+        Record {
+            krate: "x".into(),
+            tested: 5,
+            caught: 2,
+            timeout: 1,
+            unviable: 1,
+            missed: vec!["e".into()],
+            excluded: 4,
+            cargo_mutants: "27.1.0".into(),
+            commit: "abc".into(),
+            finished: "2026-01-03T00:00:00Z".into(),
+        }
+    );
+    assert_eq!(record.score(), 75.0);
+}
