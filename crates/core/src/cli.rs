@@ -154,6 +154,11 @@ mod tests {
             existing_dir(dir.join("absent").to_str().unwrap()).unwrap_err(),
             "no such directory"
         );
+        // Any other failure is named by its kind, in lower case, without the OS number.
+        assert_eq!(
+            existing_dir(file.join("inside").to_str().unwrap()).unwrap_err(),
+            "not a directory"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -98,7 +98,54 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::panic_message;
+    use std::io::{Error as IoError, ErrorKind};
+
+    use super::{chain, has_io_kind, panic_message, reason};
+
+    /// An error that wraps another, the way reqwest wraps hyper's and hyper an `io::Error`.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Wrapped(
+        &'static str,
+        #[source] Box<dyn std::error::Error + Send + Sync>,
+    );
+
+    fn sending(io: IoError) -> Wrapped {
+        Wrapped(
+            "error sending request",
+            Box::new(Wrapped("client error", Box::new(io))),
+        )
+    }
+
+    #[test]
+    fn a_chain_is_every_error_down_to_the_root() {
+        let error = sending(IoError::new(ErrorKind::TimedOut, "operation timed out"));
+        assert_eq!(
+            chain(&error),
+            "error sending request: client error: operation timed out"
+        );
+        let alone = IoError::other("alone");
+        assert_eq!(chain(&alone), "alone");
+    }
+
+    #[test]
+    fn an_io_kind_is_found_anywhere_in_the_chain_and_only_there() {
+        let refused = sending(IoError::from(ErrorKind::ConnectionRefused));
+        assert!(has_io_kind(&refused, ErrorKind::ConnectionRefused));
+        assert!(!has_io_kind(&refused, ErrorKind::TimedOut));
+        let no_io = Wrapped("no io", Box::new(Wrapped("at all", "root".into())));
+        assert!(!has_io_kind(&no_io, ErrorKind::ConnectionRefused));
+    }
+
+    #[test]
+    fn a_reason_drops_the_os_number_only_at_the_end() {
+        // A kind the reason does not name: the root cause's text, cut before "(os error N)".
+        let numbered = sending(IoError::other("resource busy (os error 16)"));
+        assert_eq!(reason(&numbered), "resource busy");
+        // A text where the marker is not the tail is kept whole.
+        let inside = sending(IoError::other("odd (os error 16) and more"));
+        assert_eq!(reason(&inside), "odd (os error 16) and more");
+    }
 
     #[test]
     fn a_panic_message_is_read_from_either_payload_and_never_invented() {

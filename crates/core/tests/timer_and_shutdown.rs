@@ -74,9 +74,24 @@ async fn timer_reports_elapsed_through_tracing_on_drop() {
     let events = capture.0.lock().unwrap().clone();
     assert_eq!(capture.1.lock().unwrap().as_slice(), ["timer label=fetch"]);
     assert!(
-        events
-            .iter()
-            .any(|e| e.contains("elapsed_ms=40") && e.contains("finished")),
+        events.contains(&"message=finished elapsed_ms=40".to_owned()),
+        "{events:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn timer_reports_milliseconds_to_the_microsecond() {
+    let capture = Capture::default();
+    let subscriber = Registry::default().with(capture.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+    let timer = Timer::start("parse");
+    assert_eq!(timer.label(), "parse");
+    // `advance` moves the paused clock exactly; a sleep would round up to whole milliseconds.
+    tokio::time::advance(Duration::from_micros(1_500)).await;
+    assert_eq!(timer.stop(), Duration::from_micros(1_500));
+    let events = capture.0.lock().unwrap().clone();
+    assert!(
+        events.contains(&"message=finished elapsed_ms=1.5".to_owned()),
         "{events:?}"
     );
 }
