@@ -31,7 +31,8 @@ pub(crate) fn classify(error: RedisError, addr: &str) -> QueueError {
             addr,
             source: error,
         }
-    } else if error.is_io_error() || error.is_timeout() || error.is_connection_refusal() {
+    } else if error.is_io_error() {
+        // A refused connection, a timeout, a reset: every `io::Error` has the kind `Io`.
         QueueError::Unreachable {
             addr,
             source: error,

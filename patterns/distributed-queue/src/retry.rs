@@ -68,10 +68,12 @@ where
 
 /// An error worth a retry: the connection failed or timed out, or Redis is still loading
 /// its data after a restart.
+///
+/// redis-rs gives every `io::Error` the kind `Io`, so `is_io_error` covers a refused, a
+/// dropped and a timed-out connection alike (its `is_timeout` and `is_connection_dropped`
+/// only look closer at the same errors).
 pub fn is_transient(error: &RedisError) -> bool {
     error.is_io_error()
-        || error.is_timeout()
-        || error.is_connection_dropped()
         || matches!(
             error.kind(),
             ErrorKind::Server(ServerErrorKind::BusyLoading | ServerErrorKind::TryAgain)

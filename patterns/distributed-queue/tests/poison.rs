@@ -68,5 +68,7 @@ async fn a_poison_item_lands_in_the_dead_letter_stream_after_n_deliveries() {
         (report.failed, report.panicked, report.dead_lettered),
         (3, 3, 2)
     );
+    // Each poison item: read once, claimed back twice, then dead-lettered at the third claim.
+    assert_eq!(report.reclaimed, 4);
     assert_eq!(queue.sink("jobs:sink").count().await.unwrap(), 20);
 }

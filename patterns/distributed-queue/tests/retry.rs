@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use distributed_queue::{RetryPolicy, is_transient, with_retry};
-use redis::{ErrorKind, RedisError};
+use redis::{ErrorKind, RedisError, ServerErrorKind};
 use tokio::time::Instant;
 
 fn refused() -> RedisError {
@@ -112,4 +112,22 @@ async fn a_retry_dropped_during_its_wait_tries_no_more() {
     assert_eq!(tries.get(), 3);
     tokio::time::sleep(Duration::from_secs(60)).await;
     assert_eq!(tries.get(), 3, "nothing runs after the drop");
+}
+
+#[test]
+fn every_io_error_and_a_loading_redis_are_transient_and_nothing_else() {
+    use std::io::ErrorKind::*;
+    for kind in [ConnectionRefused, ConnectionReset, TimedOut, UnexpectedEof, Other] {
+        let error: RedisError = std::io::Error::from(kind).into();
+        assert!(is_transient(&error), "{kind:?}");
+    }
+    let loading = ErrorKind::Server(ServerErrorKind::BusyLoading);
+    assert!(is_transient(&RedisError::from((loading, "LOADING"))));
+    for kind in [
+        ErrorKind::AuthenticationFailed,
+        ErrorKind::Server(ServerErrorKind::NoScript),
+        ErrorKind::Parse,
+    ] {
+        assert!(!is_transient(&RedisError::from((kind, "no"))), "{kind:?}");
+    }
 }
