@@ -33,7 +33,9 @@ async fn a_user_who_may_not_create_the_group_gets_redis_refusal() {
     };
     let mut conn = common::conn(&server).await;
     let _: () = redis::cmd("ACL")
-        .arg(&["SETUSER", "reader", "on", ">secret", "~*", "&*", "+@all", "-xgroup"])
+        .arg(&[
+            "SETUSER", "reader", "on", ">secret", "~*", "&*", "+@all", "-xgroup",
+        ])
         .query_async(&mut conn)
         .await
         .unwrap();

@@ -117,7 +117,13 @@ async fn a_retry_dropped_during_its_wait_tries_no_more() {
 #[test]
 fn every_io_error_and_a_loading_redis_are_transient_and_nothing_else() {
     use std::io::ErrorKind::*;
-    for kind in [ConnectionRefused, ConnectionReset, TimedOut, UnexpectedEof, Other] {
+    for kind in [
+        ConnectionRefused,
+        ConnectionReset,
+        TimedOut,
+        UnexpectedEof,
+        Other,
+    ] {
         let error: RedisError = std::io::Error::from(kind).into();
         assert!(is_transient(&error), "{kind:?}");
     }
