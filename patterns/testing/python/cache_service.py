@@ -57,12 +57,12 @@ class HttpOrigin:
 
 
 class UserCache:
-    def __init__(self, origin, ttl=30.0, attempts=3, first_backoff=0.1, attempt_timeout=5.0,
+    def __init__(self, origin, ttl=30.0, retries=2, first_delay=0.1, attempt_timeout=5.0,
                  clock=time.monotonic, sleep=asyncio.sleep):
         self.origin = origin
         self.ttl = ttl
-        self.attempts = attempts
-        self.first_backoff = first_backoff
+        self.retries = retries
+        self.first_delay = first_delay
         self.attempt_timeout = attempt_timeout
         self.clock = clock  # injected, so tests can move time: asyncio has no paused clock
         self.sleep = sleep
@@ -97,8 +97,8 @@ class UserCache:
 
     # ANCHOR: cache_retries
     async def _fetch_with_retries(self, user_id):
-        wait = self.first_backoff
-        for attempt in range(1, self.attempts + 1):
+        wait = self.first_delay
+        for attempt in range(1, self.retries + 2):
             self.stats["fetches"] += 1
             try:
                 return await asyncio.wait_for(self.origin.fetch(user_id), self.attempt_timeout)
@@ -106,7 +106,7 @@ class UserCache:
                 error = Transient(f"no answer within {int(self.attempt_timeout * 1000)} ms")
             except Transient as transient:
                 error = transient
-            if attempt == self.attempts:
+            if attempt == self.retries + 1:
                 raise error
             await self.sleep(wait)
             wait *= 2

@@ -78,7 +78,7 @@ async def test_an_entry_is_fresh_until_its_ttl(origin, clock):
 async def test_retries_wait_their_backoff(origin):
     origin.fetch.side_effect = [Transient("HTTP 503"), Transient("HTTP 503"), user(1)]
     sleep = AsyncMock()
-    cache = UserCache(origin, first_backoff=0.1, sleep=sleep)
+    cache = UserCache(origin, first_delay=0.1, sleep=sleep)
     assert await cache.get(1) == user(1)
     assert origin.fetch.await_count == 3
     assert [c.args[0] for c in sleep.await_args_list] == [0.1, 0.2]
@@ -114,7 +114,7 @@ async def test_concurrent_misses_share_one_fetch(origin):
 @pytest.mark.asyncio
 async def test_a_hung_origin_is_cut_by_the_attempt_timeout(origin):
     origin.fetch.side_effect = hang
-    cache = UserCache(origin, attempts=2, attempt_timeout=0.01, sleep=AsyncMock())
+    cache = UserCache(origin, retries=1, attempt_timeout=0.01, sleep=AsyncMock())
     with pytest.raises(Transient, match="no answer within 10 ms"):
         await cache.get(1)
 

@@ -20,10 +20,10 @@ use crate::{LookupError, Origin, User};
 pub struct Policy {
     /// How long a fetched user is served from the cache.
     pub ttl: Duration,
-    /// Tries per fetch, the first included (at least 1).
-    pub attempts: u32,
+    /// Tries per fetch after the first: at most `retries + 1` calls to the origin.
+    pub retries: u32,
     /// The wait before the first retry; each later wait doubles.
-    pub first_backoff: Duration,
+    pub first_delay: Duration,
     /// The longest one call to the origin may take: a hung origin would otherwise hold
     /// its id's lookups for good (they all wait on the one fetch in flight).
     pub attempt_timeout: Duration,
@@ -33,8 +33,8 @@ impl Default for Policy {
     fn default() -> Self {
         Self {
             ttl: Duration::from_secs(30),
-            attempts: 3,
-            first_backoff: Duration::from_millis(100),
+            retries: 2,
+            first_delay: Duration::from_millis(100),
             attempt_timeout: Duration::from_secs(5),
         }
     }
@@ -167,8 +167,8 @@ impl<O: Origin> Inner<O> {
     // ANCHOR: cache_retries
     async fn fetch_with_retries(&self, id: u32) -> Result<User, LookupError> {
         let backoff = ExponentialBuilder::default()
-            .with_min_delay(self.policy.first_backoff)
-            .with_max_times(self.policy.attempts.saturating_sub(1) as usize);
+            .with_min_delay(self.policy.first_delay)
+            .with_max_times(self.policy.retries as usize);
         let limit = self.policy.attempt_timeout;
         let attempt = || {
             self.fetches.fetch_add(1, Ordering::Relaxed);

@@ -31,9 +31,9 @@ struct Args {
     /// How long a user stays cached, in milliseconds.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     ttl_ms: u64,
-    /// Tries per fetch from the origin, the first included.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
-    attempts: u32,
+    /// Tries per fetch from the origin after the first.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=9))]
+    retries: u32,
 }
 
 #[tokio::main]
@@ -53,7 +53,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     };
     let policy = Policy {
         ttl: Duration::from_millis(args.ttl_ms),
-        attempts: args.attempts,
+        retries: args.retries,
         ..Policy::default()
     };
     let cache = UserCache::new(HttpOrigin::new(base, Duration::from_secs(5))?, policy);

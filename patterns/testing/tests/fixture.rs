@@ -47,7 +47,7 @@ async fn a_refused_connection_is_retried_then_reported() {
     let refusing = RefusingPort::bind().unwrap();
     let base = refusing.url();
     let policy = Policy {
-        first_backoff: Duration::from_millis(1),
+        first_delay: Duration::from_millis(1),
         ..Policy::default()
     };
     let cache = UserCache::new(origin(&base), policy);
@@ -61,7 +61,7 @@ async fn an_origin_that_never_answers_is_cut_by_the_request_timeout() {
     let hole = Blackhole::start().await.unwrap();
     let origin = HttpOrigin::new(hole.url().parse().unwrap(), Duration::from_millis(200)).unwrap();
     let policy = Policy {
-        attempts: 1,
+        retries: 0,
         ..Policy::default()
     };
     let cache = UserCache::new(origin, policy);

@@ -15,8 +15,8 @@ const TTL: Duration = Duration::from_secs(30);
 fn policy() -> Policy {
     Policy {
         ttl: TTL,
-        attempts: 3,
-        first_backoff: Duration::from_millis(100),
+        retries: 2,
+        first_delay: Duration::from_millis(100),
         ..Policy::default()
     }
 }

@@ -35,19 +35,19 @@ async def steps_under_one_deadline(session, base, budget):
 
 
 # ANCHOR: retry
-async def retry(attempt, attempts, first, max_delay, budget):
+async def retry(attempt, retries, first_delay, max_delay, budget):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
-    for try_number in range(1, attempts + 1):
+    for try_number in range(1, retries + 2):
         try:
             async with asyncio.timeout_at(deadline):
                 return await attempt(try_number)
         except TimeoutError:
             if loop.time() >= deadline:
                 raise
-            if try_number == attempts:
+            if try_number == retries + 1:
                 raise
-        wait = random.uniform(0, min(first * 2 ** (try_number - 1), max_delay))  # full jitter
+        wait = random.uniform(0, min(first_delay * 2 ** (try_number - 1), max_delay))  # full jitter
         if loop.time() + wait >= deadline:
             raise TimeoutError("out of time")
         await asyncio.sleep(wait)
@@ -145,7 +145,7 @@ async def main(args):
             return await asyncio.wait_for(fixture_server.fetch(session, f"{base}/delay/{delay}"), timeout=0.3)
 
         started = time.perf_counter()
-        await retry(attempt, attempts=5, first=0.1, max_delay=1.0, budget=3.0)
+        await retry(attempt, retries=4, first_delay=0.1, max_delay=1.0, budget=3.0)
         print(f"8. retry with backoff and jitter: succeeded after {time.perf_counter() - started:.2f} s")
 
 

@@ -134,14 +134,15 @@ pub async fn each_within<F: Future>(
 // ANCHOR_END: all_within
 
 // ANCHOR: backoff
-/// How to retry: at most `attempts` tries, waiting `first`, then twice as long each time
-/// (capped at `max_delay`), never past `budget` from the first try.
+/// How to retry: the first try and up to `retries` more, waiting `first_delay`, then twice
+/// as long each time (capped at `max_delay`), never past `budget` from the first try. The
+/// names are backon's and the catalogue's other retry policies'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
-    /// Tries in all, the first included.
-    pub attempts: u32,
+    /// Tries after the first: at most `retries + 1` tries in all.
+    pub retries: u32,
     /// The wait after the first failure.
-    pub first: Duration,
+    pub first_delay: Duration,
     /// The longest wait between two tries.
     pub max_delay: Duration,
     /// Time allowed for everything, waits included.
@@ -155,7 +156,7 @@ impl Backoff {
     /// The wait after failed try number `try_number` (1-based), before jitter.
     pub fn delay(&self, try_number: u32) -> Duration {
         let doubled = self
-            .first
+            .first_delay
             .saturating_mul(1u32.checked_shl(try_number - 1).unwrap_or(u32::MAX));
         doubled.min(self.max_delay)
     }
@@ -223,8 +224,7 @@ where
 {
     let deadline = Instant::now() + policy.budget;
     let mut last = None;
-    // Zero tries would make no sense: the first try is always made.
-    let attempts = policy.attempts.max(1);
+    let attempts = policy.retries.saturating_add(1);
     for try_number in 1..=attempts {
         let error = match timeout_at(deadline, attempt(try_number)).await {
             Err(_elapsed) => {

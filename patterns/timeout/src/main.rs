@@ -14,7 +14,9 @@ use fixture_server::{Blackhole, FixtureServer};
 use patterns_core::cli::{self, Url};
 use patterns_core::error::reason;
 use patterns_core::{app, timed};
-use timeout::{Backoff, Deadline, Raced, all_within, each_within, race, retry, wait_for};
+use timeout::{
+    Backoff, Deadline, Raced, RetryError, all_within, each_within, race, retry, wait_for,
+};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -54,20 +56,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         Ok(_) => anyhow::bail!("a 1 s request should not fit in 300 ms"),
     }
 
-    // ANCHOR: demo_deadline
-    let deadline = Deadline::after(MS(700));
-    for (step, delay) in [200, 200, 400].into_iter().enumerate() {
-        let outcome = deadline
-            .run(fetch(&plain, &server.url(&format!("/delay/{delay}"))))
-            .await;
-        let verdict = if outcome.is_ok() { "done" } else { "timed out" };
-        println!(
-            "2. one deadline, step {} ({delay} ms): {verdict}, {} ms of the budget left",
-            step + 1,
-            deadline.remaining().as_millis()
-        );
-    }
-    // ANCHOR_END: demo_deadline
+    steps_under_one_deadline(&plain, &server).await;
 
     let token = CancellationToken::new();
     let canceller = token.clone();
@@ -106,14 +95,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     );
 
     let hole = Blackhole::start().await?;
-    // ANCHOR: client_timeouts
-    // reqwest's three limits: connecting, the wait for the next bytes, the whole request.
-    let strict = reqwest::Client::builder()
-        .connect_timeout(MS(200))
-        .read_timeout(MS(300))
-        .timeout(MS(500))
-        .build()?;
-    // ANCHOR_END: client_timeouts
+    let strict = strict_client()?;
     let (result, took) = timed("connect", strict.get(hole.url()).send()).await;
     let err = result.err().filter(|e| e.is_connect() && e.is_timeout());
     println!(
@@ -148,29 +130,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         took.as_millis()
     );
 
-    // ANCHOR: demo_retry
-    let policy = Backoff {
-        attempts: 5,
-        first: MS(100),
-        max_delay: MS(1000),
-        budget: MS(3000),
-        jitter: true,
-    };
-    // A recovering server: each try is asked to wait less (600, 400, 200... ms).
-    let attempt = |try_number: u32| {
-        let url = server.url(&format!(
-            "/delay/{}",
-            800 - 200 * u64::from(try_number.min(3))
-        ));
-        let plain = &plain;
-        async move {
-            wait_for(MS(300), fetch(plain, &url))
-                .await?
-                .map_err(anyhow::Error::from)
-        }
-    };
-    let (outcome, took) = timed("retry", retry(&policy, attempt, |_| true)).await;
-    // ANCHOR_END: demo_retry
+    let (outcome, took) = retry_a_recovering_server(&plain, &server).await;
     match outcome {
         Ok(_) => println!(
             "8. retry with backoff and jitter: succeeded after {:.2} s",
@@ -190,6 +150,64 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ANCHOR: demo_deadline
+/// Three requests under one 700 ms budget: each step gets what the earlier ones left.
+async fn steps_under_one_deadline(plain: &reqwest::Client, server: &FixtureServer) {
+    let deadline = Deadline::after(MS(700));
+    for (step, delay) in [200, 200, 400].into_iter().enumerate() {
+        let outcome = deadline
+            .run(fetch(plain, &server.url(&format!("/delay/{delay}"))))
+            .await;
+        let verdict = if outcome.is_ok() { "done" } else { "timed out" };
+        println!(
+            "2. one deadline, step {} ({delay} ms): {verdict}, {} ms of the budget left",
+            step + 1,
+            deadline.remaining().as_millis()
+        );
+    }
+}
+// ANCHOR_END: demo_deadline
+
+// ANCHOR: client_timeouts
+/// reqwest's three limits: connecting, the wait for the next bytes, the whole request.
+fn strict_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(MS(200))
+        .read_timeout(MS(300))
+        .timeout(MS(500))
+        .build()
+}
+// ANCHOR_END: client_timeouts
+
+// ANCHOR: demo_retry
+/// A recovering server, retried with backoff and jitter: each try asks it to wait less
+/// (600, 400, 200... ms), and each is cut off at 300 ms.
+async fn retry_a_recovering_server(
+    plain: &reqwest::Client,
+    server: &FixtureServer,
+) -> (Result<usize, RetryError<anyhow::Error>>, Duration) {
+    let policy = Backoff {
+        retries: 4,
+        first_delay: MS(100),
+        max_delay: MS(1000),
+        budget: MS(3000),
+        jitter: true,
+    };
+    let attempt = |try_number: u32| {
+        let url = server.url(&format!(
+            "/delay/{}",
+            800 - 200 * u64::from(try_number.min(3))
+        ));
+        async move {
+            wait_for(MS(300), fetch(plain, &url))
+                .await?
+                .map_err(anyhow::Error::from)
+        }
+    };
+    timed("retry", retry(&policy, attempt, |_| true)).await
+}
+// ANCHOR_END: demo_retry
 
 fn label<T>(raced: &Raced<T>) -> &'static str {
     match raced {

@@ -51,8 +51,8 @@ async fn every_limit_dropped_from_outside_drops_its_work() {
 async fn retry_dropped_during_its_wait_starts_no_other_try() {
     let tries = Arc::new(AtomicU32::new(0));
     let policy = Backoff {
-        attempts: 5,
-        first: Duration::from_secs(10),
+        retries: 4,
+        first_delay: Duration::from_secs(10),
         max_delay: Duration::from_secs(10),
         budget: HOUR,
         jitter: false,

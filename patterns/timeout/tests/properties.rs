@@ -32,7 +32,7 @@ proptest! {
 
     #[test]
     fn retry_keeps_to_its_budget_and_its_tries(
-        attempts in 0..10u32,
+        retries in 0..10u32,
         first_ms in 1..1_000u64,
         max_ms in 1..5_000u64,
         budget_ms in 0..10_000u64,
@@ -40,8 +40,8 @@ proptest! {
         script in answers(),
     ) {
         let policy = Backoff {
-            attempts,
-            first: Duration::from_millis(first_ms),
+            retries,
+            first_delay: Duration::from_millis(first_ms),
             max_delay: Duration::from_millis(max_ms),
             budget: Duration::from_millis(budget_ms),
             jitter,
@@ -73,7 +73,7 @@ proptest! {
         let tries = tries.lock().unwrap().clone();
         prop_assert!(took <= policy.budget, "ran {took:?} of a {:?} budget", policy.budget);
         prop_assert!(!tries.is_empty(), "the first try is always made");
-        prop_assert!(tries.len() as u32 <= attempts.max(1));
+        prop_assert!(tries.len() as u32 <= retries + 1);
         match outcome {
             Ok(n) => {
                 prop_assert_eq!(n as usize, tries.len());
@@ -84,7 +84,7 @@ proptest! {
                 prop_assert_eq!(tries.last(), Some(&Answer::Fatal));
             }
             Err(RetryError::Exhausted { attempts: made, last }) => {
-                prop_assert_eq!(made, attempts.max(1));
+                prop_assert_eq!(made, retries + 1);
                 prop_assert_eq!(last, Answer::Transient);
                 prop_assert!(tries.iter().all(|a| *a == Answer::Transient));
             }

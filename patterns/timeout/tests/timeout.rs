@@ -120,10 +120,10 @@ async fn a_connect_timeout_fires_when_the_server_never_accepts() {
     assert_eq!(started.elapsed(), MS(250));
 }
 
-fn policy(attempts: u32, budget_ms: u64) -> Backoff {
+fn policy(retries: u32, budget_ms: u64) -> Backoff {
     Backoff {
-        attempts,
-        first: MS(100),
+        retries,
+        first_delay: MS(100),
         max_delay: MS(1000),
         budget: MS(budget_ms),
         jitter: false,
@@ -138,10 +138,10 @@ async fn failing(calls: &AtomicU32) -> Result<(), &'static str> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn retries_back_off_exponentially_and_stop_at_the_attempt_limit() {
+async fn retries_back_off_exponentially_and_stop_after_the_last_retry() {
     let calls = AtomicU32::new(0);
     let started = Instant::now();
-    let result = retry(&policy(4, 60_000), |_| failing(&calls), |_| true).await;
+    let result = retry(&policy(3, 60_000), |_| failing(&calls), |_| true).await;
     assert_eq!(
         result,
         Err(RetryError::Exhausted {
@@ -158,7 +158,7 @@ async fn retries_back_off_exponentially_and_stop_at_the_attempt_limit() {
 async fn retries_stop_at_the_budget_instead_of_sleeping_past_it() {
     let calls = AtomicU32::new(0);
     let started = Instant::now();
-    let result = retry(&policy(10, 1000), |_| failing(&calls), |_| true).await;
+    let result = retry(&policy(9, 1000), |_| failing(&calls), |_| true).await;
     // Tries end at 100, 300 and 600 ms; the next wait (400 ms) would pass 1 s: stop at 600.
     assert_eq!(
         result,
@@ -177,7 +177,7 @@ async fn a_try_running_at_the_budget_end_is_cut_off() {
         sleep(Duration::from_secs(10)).await;
         Ok::<(), &str>(())
     };
-    let result = retry(&policy(3, 1000), slow, |_| true).await;
+    let result = retry(&policy(2, 1000), slow, |_| true).await;
     assert_eq!(
         result,
         Err(RetryError::OutOfTime {
@@ -201,9 +201,9 @@ async fn success_after_failures_and_fatal_errors_are_not_retried() {
             }
         }
     };
-    assert_eq!(retry(&policy(5, 60_000), flaky, |_| true).await, Ok(3));
+    assert_eq!(retry(&policy(4, 60_000), flaky, |_| true).await, Ok(3));
     let fatal = retry(
-        &policy(5, 60_000),
+        &policy(4, 60_000),
         |_| async { Err::<(), _>("404") },
         |e| *e != "404",
     )
@@ -221,7 +221,7 @@ async fn success_after_failures_and_fatal_errors_are_not_retried() {
 async fn jitter_never_waits_longer_than_the_backoff() {
     let jittered = Backoff {
         jitter: true,
-        ..policy(6, 60_000)
+        ..policy(5, 60_000)
     };
     for _ in 0..20 {
         let calls = AtomicU32::new(0);
