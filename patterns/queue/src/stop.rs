@@ -25,12 +25,13 @@ impl StopSignal {
         Self::default()
     }
 
-    /// StopSignal producing; process what is queued.
+    /// Stops the producers; the consumers process what is queued, then stop.
     pub fn drain(&self) {
         self.0.draining.store(true, Ordering::Release);
     }
 
-    /// StopSignal producing; set aside what is queued, unprocessed. (An abort is also a drain.)
+    /// Stops the producers; the consumers set aside what is queued, unprocessed, and stop.
+    /// (An abort is also a drain.)
     pub fn abort(&self) {
         self.0.aborted.store(true, Ordering::Release);
         self.drain();

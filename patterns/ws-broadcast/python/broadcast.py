@@ -28,7 +28,7 @@ NAME = re.compile(r"^[\w-]{1,32}$")
 MAX_LINE = 4096
 
 
-class JoinError(Exception):
+class JoinRefused(Exception):
     pass
 
 
@@ -81,11 +81,11 @@ class Hub:
     # ANCHOR: join
     def join(self, name):
         if not NAME.match(name):
-            raise JoinError(f"a name is 1 to 32 letters, digits, '-' or '_' (got {name!r})")
+            raise JoinRefused(f"a name is 1 to 32 letters, digits, '-' or '_' (got {name!r})")
         if self.closed:
-            raise JoinError("the server is shutting down")
+            raise JoinRefused("the server is shutting down")
         if name in self.members:
-            raise JoinError(f'the name "{name}" is taken')
+            raise JoinRefused(f'the name "{name}" is taken')
         member = Member(name, self.capacity)
         member.outbox.put_nowait({"kind": "welcome", "you": name, "present": sorted(self.members)})
         self._deliver({"kind": "joined", "name": name})
@@ -161,7 +161,7 @@ async def websocket_client(hub, websocket):
     query = parse_qs(urlsplit(websocket.request.path).query)
     try:
         member = hub.join(query.get("name", [""])[0])
-    except JoinError as error:
+    except JoinRefused as error:
         await websocket.close(1008, str(error))
         return
     member.abort = websocket.transport.abort
@@ -202,7 +202,7 @@ async def line_client(hub, reader, writer):
     try:
         name = (await asyncio.wait_for(reader.readline(), 10)).decode().strip()
         member = hub.join(name)
-    except (JoinError, asyncio.TimeoutError, ValueError) as error:
+    except (JoinRefused, asyncio.TimeoutError, ValueError) as error:
         await goodbye(f"* error: {error}")
         return
     member.abort = writer.transport.abort

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async, connect_async_with_config};
@@ -46,35 +46,16 @@ impl WsClient {
         Ok(Self { socket })
     }
 
-    /// [`connect`](Self::connect) with the socket's receive buffer set to about `bytes`
-    /// (the kernel may round it). A client with a small buffer that stops reading fills
-    /// it quickly: how the demo and the tests make a slow client.
+    /// Joins the hub over a TCP connection the caller opened: for a socket with options of
+    /// its own (a receive buffer size, a local address) or a connection made some other
+    /// way. `ws_url` names the host and path the handshake asks for.
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe, as [`connect`](Self::connect) is.
-    pub async fn connect_with_receive_buffer(
-        ws_url: &str,
-        name: &str,
-        bytes: u32,
-    ) -> anyhow::Result<Self> {
+    /// This method is cancel safe: dropped mid-handshake, it drops the stream, and the
+    /// server sees a closed connection; nothing else was started.
+    pub async fn over(stream: TcpStream, ws_url: &str, name: &str) -> anyhow::Result<Self> {
         let url = format!("{ws_url}?name={name}");
-        let host = url
-            .strip_prefix("ws://")
-            .and_then(|rest| rest.split('/').next())
-            .ok_or_else(|| anyhow::anyhow!("not a ws:// URL: {url}"))?;
-        let addr = tokio::net::lookup_host(host)
-            .await?
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{host} has no address"))?;
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        socket.set_recv_buffer_size(bytes)?;
-        let stream = socket.connect(addr).await?;
-        stream.set_nodelay(true)?;
         let (socket, _response) = client_async(url, MaybeTlsStream::Plain(stream)).await?;
         Ok(Self { socket })
     }

@@ -1,8 +1,7 @@
-//! What members receive: an [`Event`], shared by every outbox as one [`Shared`], and why
+//! What members receive: an [`Event`], shared by every outbox as one [`SharedEvent`], and why
 //! a member left.
 
 use std::fmt;
-use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -28,12 +27,12 @@ pub enum Event {
 /// An event as every outbox shares it: one allocation per broadcast, not one per member,
 /// and its JSON encoded once, by the first writer that needs it, not once per member.
 #[derive(Debug, Clone)]
-pub struct Shared {
+pub struct SharedEvent {
     event: Event,
     json: OnceLock<bytes::Bytes>,
 }
 
-impl Shared {
+impl SharedEvent {
     pub(crate) fn new(event: Event) -> Arc<Self> {
         Arc::new(Self {
             event,
@@ -59,15 +58,7 @@ impl Shared {
 }
 // ANCHOR_END: shared
 
-impl Deref for Shared {
-    type Target = Event;
-
-    fn deref(&self) -> &Event {
-        &self.event
-    }
-}
-
-impl fmt::Display for Shared {
+impl fmt::Display for SharedEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.event.fmt(f)
     }

@@ -5,14 +5,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Event, LeaveReason, Shared};
+use crate::{Event, LeaveReason, SharedEvent};
 
 /// Names are 1 to this many characters.
 pub const MAX_NAME_LEN: usize = 32;
 
 /// Why [`Hub::join`] refused a name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JoinError {
+pub enum JoinRefused {
     #[error(
         "a name is 1 to {MAX_NAME_LEN} letters, digits, '-' or '_' (got {0:?})",
         MAX_NAME_LEN = MAX_NAME_LEN
@@ -51,7 +51,7 @@ struct Room {
 #[derive(Debug)]
 struct Seat {
     id: u64,
-    outbox: mpsc::Sender<Arc<Shared>>,
+    outbox: mpsc::Sender<Arc<SharedEvent>>,
     removed: oneshot::Sender<LeaveReason>,
 }
 // ANCHOR_END: hub
@@ -69,9 +69,9 @@ impl Hub {
     // ANCHOR: join
     /// Registers `name` and announces it to the others. The new member's first event is a
     /// [`Event::Welcome`] listing who was already there.
-    pub fn join(&self, name: &str) -> Result<(Speaker, Inbox), JoinError> {
+    pub fn join(&self, name: &str) -> Result<(Speaker, Inbox), JoinRefused> {
         if !is_valid_name(name) {
-            return Err(JoinError::InvalidName(name.chars().take(64).collect()));
+            return Err(JoinRefused::InvalidName(name.chars().take(64).collect()));
         }
         let (outbox, inbox) = mpsc::channel(self.outbox_capacity);
         let (removed_tx, removed) = oneshot::channel();
@@ -88,15 +88,15 @@ impl Hub {
     fn seat(
         &self,
         name: &str,
-        outbox: mpsc::Sender<Arc<Shared>>,
+        outbox: mpsc::Sender<Arc<SharedEvent>>,
         removed: oneshot::Sender<LeaveReason>,
-    ) -> Result<u64, JoinError> {
+    ) -> Result<u64, JoinRefused> {
         let mut room = self.lock();
         if room.closed {
-            return Err(JoinError::ShuttingDown);
+            return Err(JoinRefused::ShuttingDown);
         }
         if room.members.contains_key(name) {
-            return Err(JoinError::NameTaken(name.to_owned()));
+            return Err(JoinRefused::NameTaken(name.to_owned()));
         }
         let mut present: Vec<String> = room.members.keys().cloned().collect();
         present.sort();
@@ -105,7 +105,7 @@ impl Hub {
             present,
         };
         outbox
-            .try_send(Shared::new(welcome))
+            .try_send(SharedEvent::new(welcome))
             .expect("a new outbox has room");
         room.next_id += 1;
         let id = room.next_id;
@@ -127,7 +127,7 @@ impl Hub {
         &self,
         name: &str,
         id: u64,
-        events: mpsc::Receiver<Arc<Shared>>,
+        events: mpsc::Receiver<Arc<SharedEvent>>,
         removed: oneshot::Receiver<LeaveReason>,
     ) -> (Speaker, Inbox) {
         let registration = Arc::new(Registration {
@@ -183,7 +183,7 @@ impl Hub {
     /// that member fell `outbox_capacity` events behind: it is removed, and the others are
     /// told, which may in turn find another full outbox; hence the work list.
     fn deliver(&self, room: &mut Room, sender: Option<&str>, event: Event) -> usize {
-        let event = Shared::new(event);
+        let event = SharedEvent::new(event);
         let mut delivered = 0;
         let mut too_slow = Vec::new();
         for (name, seat) in &room.members {
@@ -206,7 +206,7 @@ impl Hub {
             };
             tracing::info!(name, %reason, "removed");
             let _ = seat.removed.send(reason);
-            let left = Shared::new(Event::Left { name, reason });
+            let left = SharedEvent::new(Event::Left { name, reason });
             for (name, seat) in &room.members {
                 if let Err(mpsc::error::TrySendError::Full(_)) =
                     seat.outbox.try_send(Arc::clone(&left))
@@ -303,7 +303,7 @@ impl Speaker {
 /// The receiving half of a member: what its writer task holds.
 #[derive(Debug)]
 pub struct Inbox {
-    events: mpsc::Receiver<Arc<Shared>>,
+    events: mpsc::Receiver<Arc<SharedEvent>>,
     removed: oneshot::Receiver<LeaveReason>,
     reason: Option<LeaveReason>,
     _registration: Arc<Registration>,
@@ -318,7 +318,7 @@ impl Inbox {
     ///
     /// This method is cancel safe: a losing `select!` branch takes no event, and the next
     /// call returns it.
-    pub async fn recv(&mut self) -> Result<Arc<Shared>, LeaveReason> {
+    pub async fn recv(&mut self) -> Result<Arc<SharedEvent>, LeaveReason> {
         if let Some(reason) = self.reason {
             return Err(reason);
         }
@@ -357,7 +357,7 @@ impl Inbox {
     /// An event already queued, without waiting: lets a writer send a batch of events and
     /// flush the connection once. `None` when the outbox is empty or the member was
     /// removed (then [`recv`](Self::recv) says why).
-    pub fn try_recv(&mut self) -> Option<Arc<Shared>> {
+    pub fn try_recv(&mut self) -> Option<Arc<SharedEvent>> {
         if self.reason.is_some() || !self.removed.is_empty() {
             return None;
         }

@@ -32,7 +32,7 @@
 //!
 //! - [`hub`](mod@hub): [`Hub`], its members' halves [`Speaker`] and [`Inbox`], and the slow-member
 //!   policy;
-//! - [`event`](mod@event): [`Event`], [`Shared`] and [`LeaveReason`];
+//! - [`event`](mod@event): [`Event`], [`SharedEvent`] and [`LeaveReason`];
 //! - [`websocket`] and [`tcp_lines`]: the two transports; [`server`] runs both, with the
 //!   page; [`origin`]: which pages may connect;
 //! - [`client`](mod@client): a WebSocket client, asyncio's `open_connection` side.
@@ -46,5 +46,5 @@ pub mod server;
 pub mod tcp_lines;
 pub mod websocket;
 
-pub use event::{Event, LeaveReason, Shared};
-pub use hub::{Hub, Inbox, JoinError, MAX_NAME_LEN, MemberInfo, Speaker};
+pub use event::{Event, LeaveReason, SharedEvent};
+pub use hub::{Hub, Inbox, JoinRefused, MAX_NAME_LEN, MemberInfo, Speaker};

@@ -17,6 +17,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 use patterns_core::{app, cli};
+use tokio::net::TcpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use ws_broadcast::Event;
@@ -104,7 +105,9 @@ fn server_config(args: &Args) -> anyhow::Result<ServerConfig> {
 
 // ANCHOR: serve
 async fn serve_until_ctrl_c(server: Server, grace: Duration) -> anyhow::Result<()> {
-    server.shutdown_signal().trigger_on_ctrl_c()?;
+    // Installed before the first line is printed, so no early Ctrl-C kills the process.
+    // A second Ctrl-C, during the shutdown, stops it at once.
+    let ctrl_c = patterns_core::shutdown::ctrl_c()?;
     println!("chat page: http://{}/", server.http_addr());
     println!(
         "TCP lines: nc {} {}",
@@ -112,7 +115,7 @@ async fn serve_until_ctrl_c(server: Server, grace: Duration) -> anyhow::Result<(
         server.tcp_addr().port()
     );
     println!("Ctrl-C stops the server");
-    server.shutdown_signal().triggered().await;
+    ctrl_c.await?;
     let report = server.shut_down(grace).await;
     println!(
         "stopped in {:?}; tasks aborted: {}",
@@ -121,6 +124,18 @@ async fn serve_until_ctrl_c(server: Server, grace: Duration) -> anyhow::Result<(
     Ok(())
 }
 // ANCHOR_END: serve
+
+/// A client whose socket receive buffer is about 4 KiB (the kernel may round it): once it
+/// stops reading, its buffers fill after a few messages, not after megabytes.
+async fn small_buffer_client(addr: SocketAddr, url: &str, name: &str) -> anyhow::Result<WsClient> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_recv_buffer_size(4096)?;
+    WsClient::over(socket.connect(addr).await?, url, name).await
+}
 
 /// The scripted conversation.
 async fn conversation(server: Server, grace: Duration) -> anyhow::Result<()> {
@@ -173,7 +188,7 @@ async fn slow_client(
     mut cy: WsClient,
 ) -> anyhow::Result<Flooded> {
     let url = server.ws_url();
-    let _slowpoke = WsClient::connect_with_receive_buffer(&url, "slowpoke", 4096).await?;
+    let _slowpoke = small_buffer_client(server.http_addr(), &url, "slowpoke").await?;
     show_line("bob", &next_line(&mut bob).await?);
     show("cy", &next_event(&mut cy).await?);
     show("ada", &next_event(ada).await?);

@@ -18,7 +18,7 @@ use tokio_util::task::AbortOnDropHandle;
 ///
 /// This function is not cancel safe: a drop aborts both tasks, which closes the
 /// connection, and whatever the writer had still to send is lost.
-pub(crate) async fn run<T, R, W>(
+pub(crate) async fn run_reader_and_writer<T, R, W>(
     reader: R,
     writer: impl FnOnce(oneshot::Receiver<T>) -> W,
 ) -> Result<W::Output, tokio::task::JoinError>

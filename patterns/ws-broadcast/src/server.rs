@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::origin::Origins;
 use crate::websocket::{self, Limits};
-use crate::{Hub, Inbox, JoinError, Speaker, tcp_lines};
+use crate::{Hub, Inbox, JoinRefused, Speaker, tcp_lines};
 
 /// The chat page, embedded in the binary. It connects to the host it was loaded from.
 pub const PAGE: &str = include_str!("page.html");
@@ -137,11 +137,6 @@ impl Server {
         self.tcp_addr
     }
 
-    /// The shutdown signal and the tasks it waits for (to trigger on Ctrl-C).
-    pub fn shutdown_signal(&self) -> &Shutdown {
-        &self.shutdown
-    }
-
     // ANCHOR: shut_down
     /// Stops accepting, tells every client goodbye (Close 1001 on WebSocket, a last line on
     /// TCP), and waits up to `grace` for every connection task to end; those still running
@@ -151,8 +146,8 @@ impl Server {
     ///
     /// This method is not cancel safe: once polled, the shutdown has begun and cannot be
     /// undone, so a losing `select!` branch has still stopped the listeners and told the
-    /// clients goodbye. The drop only stops the waiting for the tasks; call
-    /// `shutdown_signal().shutdown(grace)` to wait again.
+    /// clients goodbye. The drop only stops the waiting for the tasks; call `shut_down`
+    /// again to wait for those still running.
     pub async fn shut_down(&self, grace: Duration) -> ShutdownReport {
         self.shutdown.trigger();
         self.hub.shut_down();
@@ -235,11 +230,11 @@ async fn upgrade(
 }
 
 /// The HTTP status for a refused name: the page shows it.
-fn refused_status(why: &JoinError) -> StatusCode {
+fn refused_status(why: &JoinRefused) -> StatusCode {
     match why {
-        JoinError::InvalidName(_) => StatusCode::BAD_REQUEST,
-        JoinError::NameTaken(_) => StatusCode::CONFLICT,
-        JoinError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        JoinRefused::InvalidName(_) => StatusCode::BAD_REQUEST,
+        JoinRefused::NameTaken(_) => StatusCode::CONFLICT,
+        JoinRefused::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 // ANCHOR_END: upgrade

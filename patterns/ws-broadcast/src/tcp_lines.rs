@@ -56,7 +56,7 @@ pub async fn serve(stream: TcpStream, hub: Hub, stop: CancellationToken) -> Stri
         Err(why) => return goodbye(&mut write, &format!("* error: {why}")).await,
     };
     tracing::debug!(%peer, name = speaker.name(), "TCP client joined");
-    let ended = pair::run(read_lines(lines, speaker), |from_reader| {
+    let ended = pair::run_reader_and_writer(read_lines(lines, speaker), |from_reader| {
         write_lines(write, inbox, from_reader)
     })
     .await;

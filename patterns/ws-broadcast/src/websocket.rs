@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::{Inbox, LeaveReason, Shared, Speaker, pair};
+use crate::{Inbox, LeaveReason, SharedEvent, Speaker, pair};
 
 // ANCHOR: limits
 /// How long a client may be silent or slow, and how large its messages may be.
@@ -64,6 +64,8 @@ pub enum Ended {
     NoPong,
     /// A send did not finish within [`Limits::write_timeout`].
     WriteTimeout,
+    /// The server's writer task panicked (a bug); the connection was dropped.
+    WriterPanicked(String),
 }
 
 // ANCHOR: serve
@@ -87,13 +89,13 @@ where
 {
     let (sink, stream) = ws.split();
     let (pongs_tx, pongs_rx) = watch::channel(Instant::now());
-    let ended = pair::run(read(stream, speaker, pongs_tx), |from_reader| {
+    let ended = pair::run_reader_and_writer(read(stream, speaker, pongs_tx), |from_reader| {
         write(sink, inbox, from_reader, pongs_rx, limits)
     })
     .await;
     ended.unwrap_or_else(|panic| {
         tracing::error!(%panic, "WebSocket writer panicked");
-        Ended::ClientGone
+        Ended::WriterPanicked(panic.to_string())
     })
 }
 // ANCHOR_END: serve
@@ -216,7 +218,7 @@ where
 }
 
 /// The event just received plus those already queued behind it, up to a batch.
-fn batch_of(first: Arc<Shared>, inbox: &mut Inbox) -> Vec<Message> {
+fn batch_of(first: Arc<SharedEvent>, inbox: &mut Inbox) -> Vec<Message> {
     const BATCH: usize = 64;
     let mut batch = vec![to_message(&first)];
     while batch.len() < BATCH {
@@ -270,7 +272,7 @@ where
 }
 
 /// The JSON text frame for an event: the bytes encoded once for every member.
-pub fn to_message(event: &Shared) -> Message {
+pub fn to_message(event: &SharedEvent) -> Message {
     let json = Utf8Bytes::try_from(event.json()).expect("JSON is UTF-8");
     Message::Text(json)
 }

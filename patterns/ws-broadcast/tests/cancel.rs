@@ -1,5 +1,7 @@
 //! Each public async fn dropped mid-await does what its `# Cancel safety` section says.
 
+mod common;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -88,6 +90,11 @@ async fn shut_down_dropped_mid_await_has_still_begun() {
         }
     }
     assert!(server.hub().members().is_empty());
+    // Called again, it waits for what is still running.
+    let report = timeout(LIMIT, server.shut_down(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(report.aborted, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,10 +151,11 @@ async fn client_connect_dropped_mid_handshake_closes_the_socket() {
     // A listener that accepts but never answers the handshake.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws", listener.local_addr().unwrap());
-    for small_buffer in [false, true] {
-        let mut accepted = if small_buffer {
+    for own_stream in [false, true] {
+        let mut accepted = if own_stream {
+            let stream = common::small_buffer_stream(listener.local_addr().unwrap()).await;
             cancel_check::drop_pending_after(
-                WsClient::connect_with_receive_buffer(&url, "ada", 4096),
+                WsClient::over(stream, &url, "ada"),
                 accept_request(&listener),
             )
             .await

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use tokio::time::timeout;
-use ws_broadcast::{Event, Hub, Inbox, JoinError, LeaveReason, MemberInfo};
+use ws_broadcast::{Event, Hub, Inbox, JoinRefused, LeaveReason, MemberInfo};
 
 fn message(from: &str, text: &str) -> Event {
     Event::Message {
@@ -81,11 +81,11 @@ async fn names_are_checked_and_unique() {
     let _ada = hub.join("ada").unwrap();
     assert_eq!(
         hub.join("ada").unwrap_err(),
-        JoinError::NameTaken("ada".into())
+        JoinRefused::NameTaken("ada".into())
     );
     for bad in ["", "a b", "x".repeat(33).as_str(), "ada\n", "<script>"] {
         assert!(
-            matches!(hub.join(bad), Err(JoinError::InvalidName(_))),
+            matches!(hub.join(bad), Err(JoinRefused::InvalidName(_))),
             "{bad:?} accepted"
         );
     }
@@ -226,7 +226,7 @@ async fn shut_down_removes_everyone_and_refuses_newcomers() {
     assert_eq!(ada_in.recv().await.unwrap_err(), LeaveReason::Shutdown);
     assert_eq!(bob_in.recv().await.unwrap_err(), LeaveReason::Shutdown);
     assert_eq!(bob.say("anyone?"), 0);
-    assert_eq!(hub.join("cy").unwrap_err(), JoinError::ShuttingDown);
+    assert_eq!(hub.join("cy").unwrap_err(), JoinRefused::ShuttingDown);
 }
 
 #[tokio::test(start_paused = true)]

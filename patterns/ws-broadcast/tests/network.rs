@@ -3,6 +3,8 @@
 //! pings, and shutdown. Waits are for events (a frame, a line, the hub's member list);
 //! each has a generous limit only so that a bug fails the test instead of hanging it.
 
+mod common;
+
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -134,22 +136,28 @@ async fn every_client_gets_every_other_message_in_order_exactly_once_across_tran
             (format!("tcp{n}"), heard)
         }));
     }
-    // ANCHOR: order
     for task in talking {
         let (me, heard) = task.await.unwrap();
-        for other in ["ws0", "ws1", "ws2", "tcp0", "tcp1", "tcp2"] {
-            let from_other: Vec<usize> = heard
-                .iter()
-                .filter(|(from, _)| from == other)
-                .map(|(_, text)| text.parse().unwrap())
-                .collect();
-            let expected: Vec<usize> = if other == me {
-                vec![]
-            } else {
-                (0..EACH).collect()
-            };
-            assert_eq!(from_other, expected, "{me} heard from {other}");
-        }
+        assert_heard_each_other_member_in_order(&me, &heard, EACH);
+    }
+}
+
+// ANCHOR: order
+/// What `me` heard: from every other member its messages `0..each`, in order, each once;
+/// from itself, nothing.
+fn assert_heard_each_other_member_in_order(me: &str, heard: &[(String, String)], each: usize) {
+    for other in ["ws0", "ws1", "ws2", "tcp0", "tcp1", "tcp2"] {
+        let from_other: Vec<usize> = heard
+            .iter()
+            .filter(|(from, _)| from == other)
+            .map(|(_, text)| text.parse().unwrap())
+            .collect();
+        let expected: Vec<usize> = if other == me {
+            vec![]
+        } else {
+            (0..each).collect()
+        };
+        assert_eq!(from_other, expected, "{me} heard from {other}");
     }
 }
 // ANCHOR_END: order
@@ -161,39 +169,13 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
     let url = server.ws_url();
     let mut sender = WsClient::connect(&url, "sender").await.unwrap();
     let mut reader = WsClient::connect(&url, "reader").await.unwrap();
-    let _never_reads = WsClient::connect_with_receive_buffer(&url, "stuck", 4096)
-        .await
-        .unwrap();
+    let _never_reads = common::slow_client(server.http_addr(), &url, "stuck").await;
     until_members(server.hub(), "three members", |names| names.len() == 3).await;
-    // ANCHOR: slow
-    let padding = "x".repeat(500);
-    let mut most_queued = 0;
-    let mut sent = 0;
-    while server.hub().members().iter().any(|m| m.name == "stuck") {
-        assert!(sent < 200_000, "stuck was never dropped");
-        // One message at a time, and the reader gets it before the next: the reader is
-        // never behind, so only the client that never reads can fall behind.
-        sender.say(&format!("{sent} {padding}")).await.unwrap();
-        let (_, text) = next_message(&mut reader).await;
-        assert!(
-            text.starts_with(&format!("{sent} ")),
-            "got {text:.20} for {sent}"
-        );
-        sent += 1;
-        let queued = server
-            .hub()
-            .members()
-            .iter()
-            .map(|m| m.queued)
-            .max()
-            .unwrap_or(0);
-        most_queued = most_queued.max(queued);
-    }
+    let most_queued = send_until_dropped(&server, &mut sender, &mut reader, "stuck").await;
     assert!(
         most_queued <= capacity,
         "an outbox held {most_queued}, more than {capacity}"
     );
-    // ANCHOR_END: slow
     // The reader is told, and still served.
     loop {
         if let Received::Event(Event::Left { name, reason }) =
@@ -209,6 +191,41 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_up() {
     // `sender` never reads either, but only a few notices were queued for it.
     assert_eq!(server.hub().members().len(), 2);
 }
+
+// ANCHOR: slow
+/// Sends one message at a time until `stuck` is dropped, checking that `reader` gets each
+/// before the next: the reader is never behind, so only the client that never reads can
+/// fall behind. Returns the most any outbox held meanwhile.
+async fn send_until_dropped(
+    server: &Server,
+    sender: &mut WsClient,
+    reader: &mut WsClient,
+    stuck: &str,
+) -> usize {
+    let padding = "x".repeat(500);
+    let mut most_queued = 0;
+    let mut sent = 0;
+    while server.hub().members().iter().any(|m| m.name == stuck) {
+        assert!(sent < 200_000, "{stuck} was never dropped");
+        sender.say(&format!("{sent} {padding}")).await.unwrap();
+        let (_, text) = next_message(reader).await;
+        assert!(
+            text.starts_with(&format!("{sent} ")),
+            "got {text:.20} for {sent}"
+        );
+        sent += 1;
+        let queued = server
+            .hub()
+            .members()
+            .iter()
+            .map(|m| m.queued)
+            .max()
+            .unwrap_or(0);
+        most_queued = most_queued.max(queued);
+    }
+    most_queued
+}
+// ANCHOR_END: slow
 
 // ANCHOR: bad_input
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,9 +337,7 @@ async fn a_client_that_does_not_answer_pings_is_dropped_and_one_that_does_stays(
     let url = server.ws_url();
     // tokio-tungstenite answers pings while it reads: read five of them.
     let (mut answers, _) = connect_async(format!("{url}?name=answers")).await.unwrap();
-    let _silent = WsClient::connect_with_receive_buffer(&url, "silent", 4096)
-        .await
-        .unwrap();
+    let _silent = common::slow_client(server.http_addr(), &url, "silent").await;
     let mut pings = 0;
     while pings < 5 {
         if let Message::Ping(_) = within("a ping", answers.next()).await.unwrap().unwrap() {
@@ -346,15 +361,20 @@ async fn a_thousand_websocket_clients_join_hear_a_broadcast_and_leave() {
         wanted >= CLIENTS as u64 * 2 + 100,
         "the open-files limit {hard} is too low"
     );
-    // ANCHOR: thousand
+    thousand_clients_hear_one_broadcast(CLIENTS).await;
+}
+
+// ANCHOR: thousand
+/// `count` WebSocket clients join, each hears one line client's message, and all leave.
+async fn thousand_clients_hear_one_broadcast(count: usize) {
     let server = start(64).await;
     let url = server.ws_url();
-    let mut clients = Vec::with_capacity(CLIENTS);
-    for n in 0..CLIENTS {
+    let mut clients = Vec::with_capacity(count);
+    for n in 0..count {
         clients.push(WsClient::connect(&url, &format!("c{n}")).await.unwrap());
     }
     until_members(server.hub(), "everyone joined", |names| {
-        names.len() == CLIENTS
+        names.len() == count
     })
     .await;
     let mut announcer = LineClient::connect(server.tcp_addr(), "announcer")
