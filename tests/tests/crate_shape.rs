@@ -5,7 +5,8 @@
 //! - no pattern depends on another, in any dependency section, except where the reuse is
 //!   the lesson ([`LESSONS`]) and the depending pattern's chapter says so;
 //! - `bench-harness` depends on no pattern;
-//! - a pattern with a Python benchmark has `benches/<pattern>.rs`, `harness = false`.
+//! - a pattern with a Python benchmark has `benches/<pattern>.rs` (or
+//!   `benches/<pattern>/main.rs` over modules), `harness = false`.
 //!
 //! Read from `cargo metadata` and from the library's source.
 
@@ -177,10 +178,14 @@ fn a_pattern_with_a_python_benchmark_has_its_cargo_bench() {
             .iter()
             .find(|t| t.kind.iter().any(|k| k == "bench") && t.name == pattern.name);
         match bench {
+            // One file, or a folder of modules under `main.rs` when it is long.
             Some(target)
                 if target
                     .src_path
-                    .ends_with(&format!("benches/{}.rs", pattern.name)) => {}
+                    .ends_with(&format!("benches/{}.rs", pattern.name))
+                    || target
+                        .src_path
+                        .ends_with(&format!("benches/{}/main.rs", pattern.name)) => {}
             _ => missing.push(format!("{} ({})", pattern.name, package.manifest_path)),
         }
         let manifest = std::fs::read_to_string(&package.manifest_path).unwrap();
@@ -190,7 +195,10 @@ fn a_pattern_with_a_python_benchmark_has_its_cargo_bench() {
             package.manifest_path
         );
     }
-    assert!(missing.is_empty(), "no benches/<pattern>.rs: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no benches/<pattern>.rs or benches/<pattern>/main.rs: {missing:?}"
+    );
 }
 
 /// Whether `code` contains `word` as the start of a path: `queue::x` or `use queue`, but

@@ -47,14 +47,18 @@ fn run(args: Args) -> anyhow::Result<()> {
     );
     let pause = Duration::from_millis(args.pause_ms);
 
-    // ANCHOR: main_runtime
-    // What #[tokio::main] expands to: build a runtime, block the main thread on one future.
-    let runtime = multi_thread_runtime(args.workers.into()).context("cannot start the runtime")?;
-    runtime.block_on(async_sections(&args.names, pause))?;
-    // ANCHOR_END: main_runtime
+    run_async_sections(&args.names, pause, args.workers.into())?;
     runtime_sections(args.workers.into())?;
     sync_section()
 }
+
+// ANCHOR: main_runtime
+/// What `#[tokio::main]` expands to: build a runtime, block the main thread on one future.
+fn run_async_sections(names: &[String], pause: Duration, workers: usize) -> anyhow::Result<()> {
+    let runtime = multi_thread_runtime(workers).context("cannot start the runtime")?;
+    runtime.block_on(async_sections(names, pause))
+}
+// ANCHOR_END: main_runtime
 
 async fn async_sections(names: &[String], pause: Duration) -> anyhow::Result<()> {
     let n = names.len();
@@ -86,7 +90,17 @@ async fn async_sections(names: &[String], pause: Duration) -> anyhow::Result<()>
         took.as_secs_f64()
     );
 
-    // ANCHOR: lazy
+    let (before, after) = lazy_future().await;
+    println!(
+        "4. futures are lazy: built one, it ran {before} times; awaited it, it ran {after} time"
+    );
+    Ok(())
+}
+
+// ANCHOR: lazy
+/// A future counts its polls: building it runs nothing, awaiting it runs it. Returns the
+/// count before and after the await.
+async fn lazy_future() -> (usize, usize) {
     let polled = AtomicUsize::new(0);
     let future = async {
         polled.fetch_add(1, Ordering::SeqCst);
@@ -95,12 +109,9 @@ async fn async_sections(names: &[String], pause: Duration) -> anyhow::Result<()>
     let before = polled.load(Ordering::SeqCst); // 0: building the future ran nothing
     future.await;
     let after = polled.load(Ordering::SeqCst); // 1: awaiting it ran it
-    // ANCHOR_END: lazy
-    println!(
-        "4. futures are lazy: built one, it ran {before} times; awaited it, it ran {after} time"
-    );
-    Ok(())
+    (before, after)
 }
+// ANCHOR_END: lazy
 
 fn runtime_sections(workers: usize) -> anyhow::Result<()> {
     let single = current_thread_runtime()?.block_on(threads_used(200))?;
@@ -111,11 +122,7 @@ fn runtime_sections(workers: usize) -> anyhow::Result<()> {
 }
 
 fn sync_section() -> anyhow::Result<()> {
-    // ANCHOR: from_sync
-    let greeting = block_on_from_sync(greet("from sync code", Duration::ZERO))?;
-    // Inside a runtime, block_on is refused instead of deadlocking or panicking.
-    let nested = current_thread_runtime()?.block_on(async { block_on_from_sync(async {}) });
-    // ANCHOR_END: from_sync
+    let (greeting, nested) = from_sync_code()?;
     println!("7. block_on from sync code: {greeting}");
     match nested {
         Err(refused) => println!("8. block_on inside a runtime is refused: {refused}"),
@@ -123,3 +130,13 @@ fn sync_section() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ANCHOR: from_sync
+/// Sync code runs a future to its end with `block_on_from_sync`; inside a runtime the
+/// same call is refused instead of deadlocking or panicking.
+fn from_sync_code() -> anyhow::Result<(String, anyhow::Result<()>)> {
+    let greeting = block_on_from_sync(greet("from sync code", Duration::ZERO))?;
+    let nested = current_thread_runtime()?.block_on(async { block_on_from_sync(async {}) });
+    Ok((greeting, nested))
+}
+// ANCHOR_END: from_sync

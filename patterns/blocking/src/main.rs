@@ -33,6 +33,20 @@ fn main() -> ExitCode {
     app::run_sync(|| run(&Args::parse()))
 }
 
+// ANCHOR: demo_inline
+/// Blocking inside async code: no `.await` while it computes, so its thread is taken.
+async fn compute_inline(work: Duration) {
+    busy_for(work);
+}
+// ANCHOR_END: demo_inline
+
+// ANCHOR: demo_spawn_blocking
+/// The same computation on tokio's blocking pool: the runtime's threads stay free.
+async fn compute_on_the_blocking_pool(work: Duration) {
+    let _ = tokio::task::spawn_blocking(move || busy_for(work)).await;
+}
+// ANCHOR_END: demo_spawn_blocking
+
 fn run(args: &Args) -> anyhow::Result<()> {
     let work = Duration::from_millis(args.block_ms);
     let tick = Duration::from_millis(args.tick_ms);
@@ -42,21 +56,13 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
 
-    // ANCHOR: demo_inline
-    let late = lateness(&single, tick, async move {
-        busy_for(work); // no .await: the only thread is taken
-    });
-    // ANCHOR_END: demo_inline
+    let late = lateness(&single, tick, compute_inline(work));
     println!(
         "1. blocking inside async: the ticker was up to {} ms late",
         late.as_millis()
     );
 
-    // ANCHOR: demo_spawn_blocking
-    let late = lateness(&single, tick, async move {
-        let _ = tokio::task::spawn_blocking(move || busy_for(work)).await;
-    });
-    // ANCHOR_END: demo_spawn_blocking
+    let late = lateness(&single, tick, compute_on_the_blocking_pool(work));
     println!(
         "2. spawn_blocking: the ticker was up to {} ms late",
         late.as_millis()

@@ -14,8 +14,8 @@ use clap::Parser;
 use coordination::{Event, Failure, LifoQueue, PriorityQueue, PutError, TaskGroup};
 use futures::FutureExt;
 use patterns_core::{DropCounter, app};
-use tokio::sync::{Barrier, Notify, Semaphore, oneshot, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{AcquireError, Barrier, Notify, Semaphore, oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
 /// Run Event, Condition, Barrier, Notify, futures, ordered queues, TaskGroup, task ids and
 /// semaphores once each, printing what each one guarantees.
@@ -74,19 +74,7 @@ async fn event(tasks: usize) -> anyhow::Result<()> {
 }
 
 async fn condition(tasks: usize) -> anyhow::Result<()> {
-    // ANCHOR: condition
-    // asyncio.Condition's `wait_for(predicate)` is a watch channel's `wait_for`: the value
-    // and the lock are one, and a waiter checks the predicate on every change.
-    let (stock, _) = watch::channel(0_usize);
-    let mut buyers = JoinSet::new();
-    for wanted in 1..=tasks {
-        let mut stock = stock.subscribe();
-        buyers.spawn(async move { stock.wait_for(|&n| n >= wanted).await.map(|n| *n) });
-    }
-    for _ in 0..tasks {
-        stock.send_modify(|n| *n += 1); // `async with cond: n += 1; cond.notify_all()`
-    }
-    // ANCHOR_END: condition
+    let (_stock, buyers) = buyers_and_stock(tasks);
     let saw: Vec<usize> = buyers
         .join_all()
         .await
@@ -98,19 +86,7 @@ async fn condition(tasks: usize) -> anyhow::Result<()> {
 }
 
 async fn barrier(tasks: usize) -> anyhow::Result<()> {
-    // ANCHOR: barrier
-    let barrier = Arc::new(Barrier::new(tasks));
-    let (arrived, arrivals) = watch::channel(0_usize);
-    let mut parties = JoinSet::new();
-    for _ in 0..tasks {
-        let (barrier, arrived, arrivals) = (barrier.clone(), arrived.clone(), arrivals.clone());
-        parties.spawn(async move {
-            arrived.send_modify(|n| *n += 1);
-            let leader = barrier.wait().await.is_leader();
-            (leader, *arrivals.borrow()) // how many had arrived when this one passed
-        });
-    }
-    // ANCHOR_END: barrier
+    let parties = parties_at_a_barrier(tasks);
     let passed = parties.join_all().await;
     let leaders = passed.iter().filter(|(leader, _)| *leader).count();
     let together = passed.iter().all(|&(_, arrived)| arrived == tasks);
@@ -119,32 +95,13 @@ async fn barrier(tasks: usize) -> anyhow::Result<()> {
 }
 
 async fn notify() -> anyhow::Result<()> {
-    // ANCHOR: notify
-    let notify = Notify::new();
-    notify.notify_one(); // nobody waits yet: one permit is stored
-    let kept = notify.notified().now_or_never().is_some();
-    // ANCHOR_END: notify
+    let kept = a_wake_up_is_kept();
     println!("notify_one before anyone waits: the wake-up is kept: {kept}");
     Ok(())
 }
 
 async fn future_and_callback() -> anyhow::Result<()> {
-    // ANCHOR: future
-    // loop.create_future(): a oneshot channel. `.shared()` lets many tasks await it, as
-    // many coroutines can await one asyncio Future.
-    let (set_result, result) = oneshot::channel::<u64>();
-    let result = result.shared();
-    // add_done_callback(cb): a task that awaits the future, then calls the callback.
-    let callback = tokio::spawn(
-        result
-            .clone()
-            .map(|value| format!("callback saw {value:?}")),
-    );
-    let awaiters: Vec<_> = (0..3).map(|_| tokio::spawn(result.clone())).collect();
-    set_result
-        .send(42)
-        .map_err(|_| anyhow::anyhow!("no one awaits"))?;
-    // ANCHOR_END: future
+    let (callback, awaiters) = future_with_callback()?;
     let mut got = Vec::new();
     for awaiter in awaiters {
         got.push(awaiter.await??);
@@ -234,30 +191,136 @@ async fn first_failure() -> anyhow::Result<()> {
 /// (Its own runtime: one cannot start inside another, so the demo runs it off the runtime.)
 fn yield_now_on_one_thread() -> anyhow::Result<usize> {
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    runtime.block_on(async {
-        // ANCHOR: yield_now
-        let ticks = Arc::new(AtomicUsize::new(0));
-        let ticker = tokio::spawn({
-            let ticks = ticks.clone();
-            async move {
-                loop {
-                    ticks.fetch_add(1, Ordering::Relaxed);
-                    tokio::task::yield_now().await;
-                }
-            }
-        });
-        for _ in 0..100 {
-            std::hint::black_box((0..1_000).sum::<u64>()); // a slice of CPU work
-            tokio::task::yield_now().await; // `await asyncio.sleep(0)`
-        }
-        ticker.abort();
-        // ANCHOR_END: yield_now
-        Ok(ticks.load(Ordering::Relaxed))
-    })
+    Ok(runtime.block_on(ticks_while_yielding()))
 }
 
 async fn task_ids(tasks: usize) -> anyhow::Result<()> {
-    // ANCHOR: task_ids
+    let (release, running, alive) = tasks_waiting_for_release(tasks);
+    release.send_replace(true);
+    let mut ids = running.join_all().await;
+    ids.sort_unstable();
+    ids.dedup();
+    println!(
+        "task ids: {} distinct of {tasks}; tasks alive while they waited: {alive}",
+        ids.len()
+    );
+    Ok(())
+}
+
+async fn semaphore() -> anyhow::Result<()> {
+    let semaphore = Semaphore::new(2);
+    acquire_and_drop(&semaphore, 3).await?;
+    println!(
+        "semaphore: 3 acquire-and-drop rounds leave {} of 2 permits",
+        semaphore.available_permits()
+    );
+    Ok(())
+}
+
+// ANCHOR: condition
+/// asyncio.Condition's `wait_for(predicate)` is a watch channel's `wait_for`: the value and
+/// the lock are one, and a waiter checks the predicate on every change. Buyer `n` waits
+/// until the stock reaches `n`, and the stock then rises one by one.
+fn buyers_and_stock(
+    tasks: usize,
+) -> (
+    watch::Sender<usize>,
+    JoinSet<Result<usize, watch::error::RecvError>>,
+) {
+    let (stock, _) = watch::channel(0_usize);
+    let mut buyers = JoinSet::new();
+    for wanted in 1..=tasks {
+        let mut stock = stock.subscribe();
+        buyers.spawn(async move { stock.wait_for(|&n| n >= wanted).await.map(|n| *n) });
+    }
+    for _ in 0..tasks {
+        stock.send_modify(|n| *n += 1); // `async with cond: n += 1; cond.notify_all()`
+    }
+    (stock, buyers)
+}
+// ANCHOR_END: condition
+
+// ANCHOR: barrier
+/// `tasks` parties at one barrier: each says it arrived, waits, and reports whether it was
+/// the leader and how many had arrived when it passed.
+fn parties_at_a_barrier(tasks: usize) -> JoinSet<(bool, usize)> {
+    let barrier = Arc::new(Barrier::new(tasks));
+    let (arrived, arrivals) = watch::channel(0_usize);
+    let mut parties = JoinSet::new();
+    for _ in 0..tasks {
+        let (barrier, arrived, arrivals) = (barrier.clone(), arrived.clone(), arrivals.clone());
+        parties.spawn(async move {
+            arrived.send_modify(|n| *n += 1);
+            let leader = barrier.wait().await.is_leader();
+            (leader, *arrivals.borrow()) // how many had arrived when this one passed
+        });
+    }
+    parties
+}
+// ANCHOR_END: barrier
+
+// ANCHOR: notify
+/// A `notify_one` before anyone waits stores one permit: the next `notified()` takes it
+/// at once.
+fn a_wake_up_is_kept() -> bool {
+    let notify = Notify::new();
+    notify.notify_one(); // nobody waits yet: one permit is stored
+    notify.notified().now_or_never().is_some()
+}
+// ANCHOR_END: notify
+
+/// What awaiting a shared oneshot gives each awaiter.
+type Awaited = Result<u64, oneshot::error::RecvError>;
+
+// ANCHOR: future
+/// loop.create_future(): a oneshot channel. `.shared()` lets many tasks await it, as many
+/// coroutines can await one asyncio Future. add_done_callback(cb): a task that awaits the
+/// future, then calls the callback. The result is set once everyone waits.
+fn future_with_callback() -> anyhow::Result<(JoinHandle<String>, Vec<JoinHandle<Awaited>>)> {
+    let (set_result, result) = oneshot::channel::<u64>();
+    let result = result.shared();
+    let callback = tokio::spawn(
+        result
+            .clone()
+            .map(|value| format!("callback saw {value:?}")),
+    );
+    let awaiters: Vec<_> = (0..3).map(|_| tokio::spawn(result.clone())).collect();
+    set_result
+        .send(42)
+        .map_err(|_| anyhow::anyhow!("no one awaits"))?;
+    Ok((callback, awaiters))
+}
+// ANCHOR_END: future
+
+// ANCHOR: yield_now
+/// A ticker task and a loop of CPU work on one thread: the loop awaits `yield_now` between
+/// slices, as `await asyncio.sleep(0)` does, so the ticker runs too. Returns its ticks.
+async fn ticks_while_yielding() -> usize {
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                ticks.fetch_add(1, Ordering::Relaxed);
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    for _ in 0..100 {
+        std::hint::black_box((0..1_000).sum::<u64>()); // a slice of CPU work
+        tokio::task::yield_now().await; // `await asyncio.sleep(0)`
+    }
+    ticker.abort();
+    ticks.load(Ordering::Relaxed)
+}
+// ANCHOR_END: yield_now
+
+// ANCHOR: task_ids
+/// `tasks` tasks that wait for a release and then return their own id; with them, how many
+/// tasks the runtime has alive while they wait.
+fn tasks_waiting_for_release(
+    tasks: usize,
+) -> (watch::Sender<bool>, JoinSet<tokio::task::Id>, usize) {
     let (release, released) = watch::channel(false);
     let mut running = JoinSet::new();
     for _ in 0..tasks {
@@ -272,30 +335,17 @@ async fn task_ids(tasks: usize) -> anyhow::Result<()> {
     let alive = tokio::runtime::Handle::current()
         .metrics()
         .num_alive_tasks();
-    // ANCHOR_END: task_ids
-    release.send_replace(true);
-    let mut ids = running.join_all().await;
-    ids.sort_unstable();
-    ids.dedup();
-    println!(
-        "task ids: {} distinct of {tasks}; tasks alive while they waited: {alive}",
-        ids.len()
-    );
-    Ok(())
+    (release, running, alive)
 }
+// ANCHOR_END: task_ids
 
-async fn semaphore() -> anyhow::Result<()> {
-    // ANCHOR: semaphore
-    // asyncio.BoundedSemaphore raises at a release too many. A tokio permit is a guard:
-    // it is released once, when dropped, so there is no release too many to make.
-    let semaphore = Semaphore::new(2);
-    for _ in 0..3 {
+// ANCHOR: semaphore
+/// asyncio.BoundedSemaphore raises at a release too many. A tokio permit is a guard: it is
+/// released once, when dropped, so there is no release too many to make.
+async fn acquire_and_drop(semaphore: &Semaphore, rounds: usize) -> Result<(), AcquireError> {
+    for _ in 0..rounds {
         let _permit = semaphore.acquire().await?;
     }
-    // ANCHOR_END: semaphore
-    println!(
-        "semaphore: 3 acquire-and-drop rounds leave {} of 2 permits",
-        semaphore.available_permits()
-    );
     Ok(())
 }
+// ANCHOR_END: semaphore

@@ -16,6 +16,7 @@ use database::{
     place_order, user_by_id, user_details,
 };
 use patterns_core::{app, scoped};
+use sqlx::AnyPool;
 
 /// Connect, migrate, insert, select, insert five at once, fetch a user's details at once,
 /// bind what an attacker typed, refuse a duplicate, use a scoped connection.
@@ -56,30 +57,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open {}", database::redact(&url)))?;
     println!("1. connected to {backend:?} and migrated");
 
-    // ANCHOR: demo_basics
-    let id = match insert_user(&pool, "Ada", "ada@example.com").await {
-        Err(DbError::DuplicateEmail { .. }) => anyhow::bail!(
-            "the demo's users are in this database already: point --database-url at a fresh one"
-        ),
-        other => other?,
-    };
-    println!("2. inserted user id {id}");
-    let fetched = user_by_id(&pool, id).await?;
-    println!(
-        "3. fetched {}",
-        fetched.map_or("nothing".into(), |u| format!("{u:?}"))
-    );
-    let five = [
-        ("Grace", "grace@example.com"),
-        ("Alan", "alan@example.com"),
-        ("Barbara", "barbara@example.com"),
-        ("Edsger", "edsger@example.com"),
-        ("Donald", "donald@example.com"),
-    ];
-    let mut ids = insert_users_at_once(&pool, &five).await?;
-    ids.sort_unstable(); // assigned in the order the inserts landed
-    println!("4. five at once: ids {ids:?}");
-    // ANCHOR_END: demo_basics
+    let id = insert_and_fetch(&pool).await?;
 
     let items = [
         ("Analytical Engine", 100_000),
@@ -95,17 +73,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         details.bio.unwrap_or_default()
     );
 
-    // ANCHOR: demo_injection
-    for hostile in ["'; DROP TABLE users; --", "' OR '1'='1"] {
-        let id = insert_user(&pool, hostile, &format!("{}@example.com", hostile.len())).await?;
-        let stored = user_by_id(&pool, id).await?.map(|u| u.name);
-        println!("6. stored as data: {}", stored.unwrap_or_default());
-    }
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&pool)
-        .await?;
-    println!("   users still there: {count}");
-    // ANCHOR_END: demo_injection
+    hostile_input_stays_data(&pool).await?;
 
     match insert_user(&pool, "Ada again", "ada@example.com").await {
         Err(DbError::DuplicateEmail { email }) => {
@@ -123,13 +91,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         rolled_back.err().map_or("?".into(), |e| e.to_string())
     );
 
-    // ANCHOR: demo_scoped
-    let name = scoped(ScopedConnection::open(&url).await?, async |conn| {
-        user_by_id(&mut conn.0, id).await.map(|u| u.map(|u| u.name))
-    })
-    .await?;
+    let name = name_through_a_scoped_connection(&url, id).await?;
     println!("9. a connection as a scoped resource read {name:?}, then closed");
-    // ANCHOR_END: demo_scoped
 
     if backend == Backend::Sqlite {
         let sqlite = sqlx::SqlitePool::connect(&url).await?;
@@ -143,3 +106,62 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     pool.close().await;
     Ok(())
 }
+
+// ANCHOR: demo_scoped
+/// A connection of its own as a scoped resource: opened, used for one query, and closed
+/// when the body ends, whatever the body did.
+async fn name_through_a_scoped_connection(url: &str, id: i64) -> anyhow::Result<Option<String>> {
+    let name = scoped(ScopedConnection::open(url).await?, async |conn| {
+        user_by_id(&mut conn.0, id).await.map(|u| u.map(|u| u.name))
+    })
+    .await?;
+    Ok(name)
+}
+// ANCHOR_END: demo_scoped
+
+// ANCHOR: demo_basics
+/// One insert, one select by id, and five inserts at once over the pool. Returns the first
+/// user's id.
+async fn insert_and_fetch(pool: &AnyPool) -> anyhow::Result<i64> {
+    let id = match insert_user(pool, "Ada", "ada@example.com").await {
+        Err(DbError::DuplicateEmail { .. }) => anyhow::bail!(
+            "the demo's users are in this database already: point --database-url at a fresh one"
+        ),
+        other => other?,
+    };
+    println!("2. inserted user id {id}");
+    let fetched = user_by_id(pool, id).await?;
+    println!(
+        "3. fetched {}",
+        fetched.map_or("nothing".into(), |u| format!("{u:?}"))
+    );
+    let five = [
+        ("Grace", "grace@example.com"),
+        ("Alan", "alan@example.com"),
+        ("Barbara", "barbara@example.com"),
+        ("Edsger", "edsger@example.com"),
+        ("Donald", "donald@example.com"),
+    ];
+    let mut ids = insert_users_at_once(pool, &five).await?;
+    ids.sort_unstable(); // assigned in the order the inserts landed
+    println!("4. five at once: ids {ids:?}");
+    Ok(id)
+}
+// ANCHOR_END: demo_basics
+
+// ANCHOR: demo_injection
+/// Names written to break a query built by pasting strings: as bound parameters they are
+/// stored as data, and the table is still there.
+async fn hostile_input_stays_data(pool: &AnyPool) -> anyhow::Result<()> {
+    for hostile in ["'; DROP TABLE users; --", "' OR '1'='1"] {
+        let id = insert_user(pool, hostile, &format!("{}@example.com", hostile.len())).await?;
+        let stored = user_by_id(pool, id).await?.map(|u| u.name);
+        println!("6. stored as data: {}", stored.unwrap_or_default());
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await?;
+    println!("   users still there: {count}");
+    Ok(())
+}
+// ANCHOR_END: demo_injection

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use distributed_queue::{Item, Queue, QueueConfig, run_consumer};
+use distributed_queue::{IdempotentSink, Item, Queue, QueueConfig, run_consumer};
 use patterns_core::app;
 use tokio::io::AsyncBufReadExt as _;
 use tokio::process::{Child, Command};
@@ -250,19 +250,10 @@ async fn run_demo(args: &DemoArgs, target: &Target, queue: &Queue) -> anyhow::Re
         args.producers, args.items, args.consumers
     );
 
-    // ANCHOR: kill
-    // Kill the first consumer once a third of the items are in the sink: it dies with a
-    // batch in hand, unacknowledged, as a crashed worker would.
     let mut sink = queue.sink(format!("{}:sink", target.stream));
-    while sink.count().await? < args.items / 3 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     let (victim, child) = &mut consumers[0];
-    child.start_kill()?; // SIGKILL: no handler runs, nothing is acknowledged
-    child.wait().await?;
-    let held = queue.pending_of(victim).await?;
+    let held = kill_mid_batch(queue, &mut sink, args.items / 3, victim, child).await?;
     println!("3. killed consumer {victim} with SIGKILL, holding {held} unacknowledged items");
-    // ANCHOR_END: kill
 
     for producer in &mut producers {
         let status = producer.wait().await?;
@@ -297,6 +288,25 @@ async fn run_demo(args: &DemoArgs, target: &Target, queue: &Queue) -> anyhow::Re
     println!("nothing lost: {}", lost == 0 && progress.drained());
     Ok(())
 }
+
+// ANCHOR: kill
+/// Kills consumer `victim` once `after` items are in the sink: it dies with a batch in
+/// hand, unacknowledged, as a crashed worker would. Returns how many items it held.
+async fn kill_mid_batch(
+    queue: &Queue,
+    sink: &mut IdempotentSink,
+    after: u64,
+    victim: &str,
+    child: &mut Child,
+) -> anyhow::Result<u64> {
+    while sink.count().await? < after {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.start_kill()?; // SIGKILL: no handler runs, nothing is acknowledged
+    child.wait().await?;
+    Ok(queue.pending_of(victim).await?)
+}
+// ANCHOR_END: kill
 
 /// Runs this binary as `role`, its output piped back, killed if the demo is dropped.
 fn spawn(exe: &std::path::Path, role: &str, base: &[&str], rest: &[&str]) -> anyhow::Result<Child> {

@@ -73,7 +73,6 @@ fn run(args: Args) -> anyhow::Result<()> {
     let few = vec![url; usize::try_from(sequential_items)?];
     let pooled = Client::new();
 
-    // ANCHOR: variants
     let variants: Vec<(&str, &[String], f64, MakeRun<'_>)> = vec![
         (
             "tokio-join_all",
@@ -116,7 +115,6 @@ fn run(args: Args) -> anyhow::Result<()> {
             fresh(&few, async |c, u| fetch_sequential(c, u).await),
         ),
     ];
-    // ANCHOR_END: variants
     server.reset_stats();
     for (variant, urls, ideal, make) in variants {
         let mut durations = measure(&runtime, runs, make, all_ok)?;

@@ -115,18 +115,11 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         Ok(_) => anyhow::bail!("a 500 should have failed try_join_all"),
     }
 
-    // ANCHOR: return_exceptions
-    let mut mixed = urls.clone();
-    mixed.extend([
-        fixture.url("/status/404"),
-        "http://127.0.0.1:1/refused".to_owned(),
-    ]);
-    let report = Report::new(&mixed, fetch_join_all(&client, &mixed).await);
+    let report = every_outcome_kept(&client, &urls, &fixture).await;
     println!("6. join_all, every outcome kept: {report}");
     for error in &report.failed {
         println!("   failed: {error}");
     }
-    // ANCHOR_END: return_exceptions
 
     // The fixture's failures above are the lesson; a URL you named that failed is not.
     if !args.urls.is_empty() && !sequential.failed.is_empty() {
@@ -139,3 +132,20 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ANCHOR: return_exceptions
+/// `gather(..., return_exceptions=True)`: the URLs, a 404 and a refused connection,
+/// fetched with `join_all`, which keeps every outcome in input order.
+async fn every_outcome_kept(
+    client: &reqwest::Client,
+    urls: &[String],
+    fixture: &FixtureServer,
+) -> Report {
+    let mut mixed = urls.to_vec();
+    mixed.extend([
+        fixture.url("/status/404"),
+        "http://127.0.0.1:1/refused".to_owned(),
+    ]);
+    Report::new(&mixed, fetch_join_all(client, &mixed).await)
+}
+// ANCHOR_END: return_exceptions

@@ -55,10 +55,8 @@ async fn main() -> ExitCode {
 
 async fn demo(args: Args) -> anyhow::Result<()> {
     let server = FixtureServer::start().await?;
-    // ANCHOR: one_client
     let limits = args.limits();
     let shared = client(limits)?; // built once; clone it, never rebuild it per request
-    // ANCHOR_END: one_client
 
     let url = server.url("/users/1");
     let (outcome, pooled) = timed("pooled", async {
@@ -128,7 +126,23 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         println!("   {kind}: {line}");
     }
 
-    // ANCHOR: demo_retry
+    retry_only_what_is_idempotent(&shared, &server).await?;
+
+    if let Some(url) = &args.url {
+        // Your own target failing is the demo failing: exit 1 with the reason.
+        let body = get_bytes(&shared, url.as_str()).await?;
+        println!("5. {url}: {} bytes", body.len());
+    }
+    Ok(())
+}
+
+// ANCHOR: demo_retry
+/// A GET and a POST of an endpoint that answers 503: the GET is retried with backoff, the
+/// POST, which may have had its effect, is sent once.
+async fn retry_only_what_is_idempotent(
+    shared: &reqwest::Client,
+    server: &FixtureServer,
+) -> anyhow::Result<()> {
     let backoff = ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(50))
         .with_max_delay(Duration::from_millis(500))
@@ -139,7 +153,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         let request = shared
             .request(method.clone(), server.url("/status/503"))
             .build()?;
-        let outcome = send_with_retry(&shared, request, backoff).await;
+        let outcome = send_with_retry(shared, request, backoff).await;
         let tries = server.stats().requests;
         let verdict = match (outcome, tries) {
             (Err(_), 1) => "sent once, not retried (not idempotent)".to_owned(),
@@ -148,12 +162,6 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         };
         println!("4. {method} of a 503: {verdict}");
     }
-    // ANCHOR_END: demo_retry
-
-    if let Some(url) = &args.url {
-        // Your own target failing is the demo failing: exit 1 with the reason.
-        let body = get_bytes(&shared, url.as_str()).await?;
-        println!("5. {url}: {} bytes", body.len());
-    }
     Ok(())
 }
+// ANCHOR_END: demo_retry

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::Context;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use blocking::{Ticker, busy_for};
@@ -19,7 +19,9 @@ use clap::Parser;
 use futures::FutureExt;
 use futures::future::FusedFuture;
 use patterns_core::{app, cli::count};
-use pitfalls::{Accounts, ForgetfulGate, Gate, SlowPolls, SyncBridge, expect_panic, spawn_waiter};
+use pitfalls::{
+    Accounts, ForgetfulGate, Gate, SlowPolls, SlowTask, SyncBridge, expect_panic, spawn_waiter,
+};
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio_util::sync::CancellationToken;
 
@@ -101,13 +103,7 @@ fn forgotten_await(runtime: &Runtime) {
         }
     };
     let forgotten = runtime.block_on(async {
-        // ANCHOR: forgotten
-        #[expect(
-            clippy::let_underscore_future,
-            reason = "the mistake, shown on purpose"
-        )]
-        let _ = work(); // a future, created and dropped: its body never runs
-        // ANCHOR_END: forgotten
+        call_without_await(work);
         tokio::task::yield_now().await;
         let forgotten = ran.load(Ordering::Relaxed);
         work().await;
@@ -120,29 +116,27 @@ fn forgotten_await(runtime: &Runtime) {
     );
 }
 
+// ANCHOR: forgotten
+/// The mistake: `work()` makes a future, and `let _` drops it at once. An async fn's body
+/// runs only when its future is awaited (or polled), so nothing runs.
+#[expect(
+    clippy::let_underscore_future,
+    reason = "the mistake, shown on purpose"
+)]
+fn call_without_await<F: Future>(work: impl Fn() -> F) {
+    let _ = work(); // a future, created and dropped: its body never runs
+}
+// ANCHOR_END: forgotten
+
 fn runtime_in_a_runtime(single: &Runtime, multi: &Runtime) -> anyhow::Result<()> {
-    let answer = || async { 42 };
     // Made outside: dropping a runtime inside async code panics too.
     let bridge = SyncBridge::new()?;
-    // ANCHOR: nested
-    let panic = multi.block_on(async { expect_panic(|| bridge.block_on(answer())) });
-    // ANCHOR_END: nested
+    let panic = block_on_inside_async(multi, &bridge);
     println!(
         "block_on inside a runtime panicked: {}",
         first_line(panic.err())
     );
-    let fixes = multi.block_on(async {
-        // ANCHOR: nested_fixes
-        let awaited = answer().await;
-        let spawned = Handle::current().spawn(answer()).await?;
-        let handle = Handle::current();
-        let on_blocking_thread =
-            tokio::task::spawn_blocking(move || handle.block_on(answer())).await?;
-        let handle = Handle::current();
-        let in_place = tokio::task::block_in_place(|| handle.block_on(answer()));
-        // ANCHOR_END: nested_fixes
-        anyhow::Ok([awaited, spawned, on_blocking_thread, in_place])
-    })?;
+    let fixes = multi.block_on(nested_fixes())?;
     println!(
         "the fixes (.await, spawn, spawn_blocking + Handle::block_on, block_in_place): {fixes:?}; every fix returned 42: {}",
         fixes.iter().all(|&n| n == 42)
@@ -157,39 +151,66 @@ fn runtime_in_a_runtime(single: &Runtime, multi: &Runtime) -> anyhow::Result<()>
     Ok(())
 }
 
+/// What every way of reaching async code below computes.
+async fn answer() -> u32 {
+    42
+}
+
+// ANCHOR: nested
+/// The mistake: a `block_on` inside async code, on one of a runtime's own threads.
+fn block_on_inside_async(runtime: &Runtime, bridge: &SyncBridge) -> Result<u32, String> {
+    runtime.block_on(async { expect_panic(|| bridge.block_on(answer())) })
+}
+// ANCHOR_END: nested
+
+// ANCHOR: nested_fixes
+/// Four ways to reach async code from async code without nesting runtimes.
+async fn nested_fixes() -> anyhow::Result<[u32; 4]> {
+    let awaited = answer().await;
+    let spawned = Handle::current().spawn(answer()).await?;
+    let handle = Handle::current();
+    let on_blocking_thread = tokio::task::spawn_blocking(move || handle.block_on(answer())).await?;
+    let handle = Handle::current();
+    let in_place = tokio::task::block_in_place(|| handle.block_on(answer()));
+    Ok([awaited, spawned, on_blocking_thread, in_place])
+}
+// ANCHOR_END: nested_fixes
+
 fn polled_after_completion() {
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
-    // ANCHOR: resumed
-    let mut future = Box::pin(async { 42 });
-    let first = future.as_mut().poll(&mut cx); // Ready(42)
-    let again = expect_panic(|| future.as_mut().poll(&mut cx));
-    // ANCHOR_END: resumed
+    let (first, again) = poll_after_ready(&mut cx);
     println!(
         "polled after {first:?}: panicked: {}",
         first_line(again.err())
     );
-    // ANCHOR: fused
-    let mut fused = Box::pin(async { 42 }.fuse());
-    let _ = fused.as_mut().poll(&mut cx);
-    let again = fused.as_mut().poll(&mut cx); // Pending, forever, and it says so
-    // ANCHOR_END: fused
-    println!(
-        "fused, polled again: {again:?}, is_terminated: {}",
-        fused.is_terminated()
-    );
+    let (again, is_terminated) = poll_fused_after_ready(&mut cx);
+    println!("fused, polled again: {again:?}, is_terminated: {is_terminated}");
 }
 
+// ANCHOR: resumed
+/// An `async` block polled again after it returned `Ready`: it panics.
+fn poll_after_ready(cx: &mut Context<'_>) -> (Poll<u32>, Result<Poll<u32>, String>) {
+    let mut future = Box::pin(async { 42 });
+    let first = future.as_mut().poll(cx); // Ready(42)
+    let again = expect_panic(|| future.as_mut().poll(cx));
+    (first, again)
+}
+// ANCHOR_END: resumed
+
+// ANCHOR: fused
+/// The same block made `fuse()`d: polled after `Ready`, it returns `Pending`, and
+/// `is_terminated` says why.
+fn poll_fused_after_ready(cx: &mut Context<'_>) -> (Poll<u32>, bool) {
+    let mut fused = Box::pin(async { 42 }.fuse());
+    let _ = fused.as_mut().poll(cx);
+    let again = fused.as_mut().poll(cx); // Pending, forever, and it says so
+    (again, fused.is_terminated())
+}
+// ANCHOR_END: fused
+
 fn lost_wake_up(runtime: &Runtime, patience: Duration) {
-    let caught = runtime.block_on(async {
-        // ANCHOR: lost_wake_up
-        let gate = ForgetfulGate::new();
-        let (waiter, waiting) = spawn_waiter(gate.wait());
-        waiting.notified().await; // the waiter has polled once and returned Pending
-        gate.open(); // ... but it left no waker, so nothing polls it again
-        tokio::time::timeout(patience, waiter).await.is_err()
-        // ANCHOR_END: lost_wake_up
-    });
+    let caught = runtime.block_on(wait_on_a_forgetful_gate(patience));
     println!(
         "the lost wake-up was caught by a timeout: {caught} (after {} ms)",
         patience.as_millis()
@@ -204,25 +225,22 @@ fn lost_wake_up(runtime: &Runtime, patience: Duration) {
     println!("with the waker kept, the waiter woke: {woke}");
 }
 
+// ANCHOR: lost_wake_up
+/// A waiter on a gate that keeps no waker: the gate opens after the waiter's first poll,
+/// nothing wakes it, and only the timeout ends the wait. True when the timeout ended it.
+async fn wait_on_a_forgetful_gate(patience: Duration) -> bool {
+    let gate = ForgetfulGate::new();
+    let (waiter, waiting) = spawn_waiter(gate.wait());
+    waiting.notified().await; // the waiter has polled once and returned Pending
+    gate.open(); // ... but it left no waker, so nothing polls it again
+    tokio::time::timeout(patience, waiter).await.is_err()
+}
+// ANCHOR_END: lost_wake_up
+
 fn blocking_the_runtime(runtime: &Runtime, args: &Args) {
     let work = Duration::from_millis(args.block_ms);
     let detector = SlowPolls::new(Duration::from_millis(args.slow_poll_ms));
-    let (late, report) = runtime.block_on(async {
-        // ANCHOR: slow_polls
-        let ticker = Ticker::start(Duration::from_millis(10));
-        let polite = tokio::spawn(detector.instrument("fetcher", async {
-            for _ in 0..10 {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-        }));
-        let rude = tokio::spawn(detector.instrument("hasher", async move {
-            busy_for(work) // no `.await` for the whole computation
-        }));
-        let _ = tokio::join!(polite, rude);
-        tokio::time::sleep(Duration::from_millis(20)).await; // a late tick is recorded
-        (ticker.worst_lateness(), detector.report())
-        // ANCHOR_END: slow_polls
-    });
+    let (late, report) = runtime.block_on(polite_and_rude(&detector, work));
     println!(
         "a task computed for {} ms without .await: the ticker was up to {} ms late",
         work.as_millis(),
@@ -242,14 +260,30 @@ fn blocking_the_runtime(runtime: &Runtime, args: &Args) {
     println!("the slow task named: {named}");
 }
 
+// ANCHOR: slow_polls
+/// A polite task that awaits often and a rude one that computes for `work` without an
+/// `.await`, on one thread, watched by a ticker and by the slow-poll detector.
+async fn polite_and_rude(detector: &SlowPolls, work: Duration) -> (Duration, Vec<SlowTask>) {
+    let ticker = Ticker::start(Duration::from_millis(10));
+    let polite = tokio::spawn(detector.instrument("fetcher", async {
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }));
+    let rude = tokio::spawn(detector.instrument("hasher", async move {
+        busy_for(work) // no `.await` for the whole computation
+    }));
+    let _ = tokio::join!(polite, rude);
+    tokio::time::sleep(Duration::from_millis(20)).await; // a late tick is recorded
+    (ticker.worst_lateness(), detector.report())
+}
+// ANCHOR_END: slow_polls
+
 fn cancellation(runtime: &Runtime) {
     let step = Duration::from_millis(50);
     let cut = Duration::from_millis(10);
     runtime.block_on(async {
-        // ANCHOR: cut_short
-        let accounts = Accounts::new([100, 100], step);
-        let _ = tokio::time::timeout(cut, accounts.transfer_naive(0, 1, 50)).await;
-        // ANCHOR_END: cut_short
+        let accounts = naive_transfer_cut_short(step, cut).await;
         report("naive", &accounts, accounts.total() != 200);
 
         let accounts = Accounts::new([100, 100], step);
@@ -274,6 +308,16 @@ fn cancellation(runtime: &Runtime) {
     });
 }
 
+// ANCHOR: cut_short
+/// A transfer of 50 from one account to the other, cut short by a timeout between its
+/// two steps.
+async fn naive_transfer_cut_short(step: Duration, cut: Duration) -> Accounts {
+    let accounts = Accounts::new([100, 100], step);
+    let _ = tokio::time::timeout(cut, accounts.transfer_naive(0, 1, 50)).await;
+    accounts
+}
+// ANCHOR_END: cut_short
+
 fn report(variant: &str, accounts: &Accounts, lost: bool) {
     let verdict = if lost {
         "money lost: true"
@@ -287,27 +331,34 @@ fn report(variant: &str, accounts: &Accounts, lost: bool) {
 }
 
 fn sync_and_async(runtime: &Runtime) -> anyhow::Result<()> {
-    // ANCHOR: sync_calls_async
-    let bridge = SyncBridge::new()?;
-    let got = std::thread::scope(|s| {
-        // a plain thread: no runtime runs here, so block_on may
-        s.spawn(|| bridge.block_on(async { 42 })).join()
-    })
-    .map_err(|_| anyhow::anyhow!("the sync thread panicked"))?;
-    // ANCHOR_END: sync_calls_async
+    let got = sync_calls_async()?;
     println!("sync code got {got} from async code: {}", got == 42);
-    // ANCHOR: async_calls_sync
-    let size = runtime.block_on(async {
-        // std::fs blocks its thread: on the blocking pool, not on the runtime's
-        tokio::task::spawn_blocking(|| std::env::current_exe().and_then(std::fs::metadata)).await
-    })??;
-    // ANCHOR_END: async_calls_sync
+    let size = runtime.block_on(binary_size())?;
     println!(
-        "async code got its binary's size, {} bytes, from blocking std::fs on spawn_blocking",
-        size.len()
+        "async code got its binary's size, {size} bytes, from blocking std::fs on spawn_blocking"
     );
     Ok(())
 }
+
+// ANCHOR: sync_calls_async
+/// Sync code asking async code for a value: on a plain thread no runtime runs, so
+/// `block_on` may.
+fn sync_calls_async() -> anyhow::Result<u32> {
+    let bridge = SyncBridge::new()?;
+    std::thread::scope(|s| s.spawn(|| bridge.block_on(answer())).join())
+        .map_err(|_| anyhow::anyhow!("the sync thread panicked"))
+}
+// ANCHOR_END: sync_calls_async
+
+// ANCHOR: async_calls_sync
+/// Async code calling blocking `std::fs`: on the blocking pool, not on the runtime's.
+async fn binary_size() -> anyhow::Result<u64> {
+    let metadata =
+        tokio::task::spawn_blocking(|| std::env::current_exe().and_then(std::fs::metadata))
+            .await??;
+    Ok(metadata.len())
+}
+// ANCHOR_END: async_calls_sync
 
 fn first_line(message: Option<String>) -> String {
     message

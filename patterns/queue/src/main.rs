@@ -67,39 +67,7 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
         }
     };
 
-    // ANCHOR: demo_join
-    let (producer, consumer, progress) = work_queue::<Item>(args.capacity as usize);
-    let stop = StopSignal::new();
-    let mut consumers = tokio::task::JoinSet::new();
-    for _ in 0..args.consumers {
-        let (consumer, stop) = (consumer.clone(), stop.clone());
-        consumers.spawn(async move { consume(consumer, process, &stop).await });
-    }
-    let total = args.items * u64::from(args.producers);
-    warn_if_long("join", total, &args);
-    let ticker = tell_progress("join", {
-        let progress = progress.clone();
-        move || (progress.finished(), progress.put())
-    });
-    let started = Instant::now();
-    let mut producers = tokio::task::JoinSet::new();
-    for p in 0..usize::from(args.producers) {
-        let (producer, stop, items) = (producer.clone(), stop.clone(), args.items);
-        producers.spawn(async move { produce(producer, items, |i| (p, i), &stop).await });
-    }
-    let produced: u64 = producers.join_all().await.into_iter().sum();
-    progress.join().await; // every item processed, not only taken
-    let joined_after = started.elapsed();
-    drop(ticker);
-    drop(producer); // closing the queue ends the consumers: no None sentinels
-    // ANCHOR_END: demo_join
-    let mut report = RunReport {
-        produced,
-        consumed: Default::default(),
-    };
-    while let Some(one) = consumers.join_next().await {
-        report.consumed.merge(one?);
-    }
+    let (report, joined_after) = join_then_close(&args, process).await?;
     println!(
         "1. join returned after {:.2} s: produced {}, processed {}, failed {}",
         joined_after.as_secs_f64(),
@@ -149,6 +117,52 @@ async fn run_demo(args: Args) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+// ANCHOR: demo_join
+/// `asyncio.Queue` with producers, consumers and `join()`: wait until every item put is
+/// processed, then close the queue (dropping the last producer), which ends the consumers.
+async fn join_then_close<Fut>(
+    args: &Args,
+    process: impl Fn(Item) -> Fut + Clone + Send + 'static,
+) -> anyhow::Result<(RunReport<Item, String>, Duration)>
+where
+    Fut: Future<Output = Result<(), (Item, String)>> + Send,
+{
+    let (producer, consumer, progress) = work_queue::<Item>(args.capacity as usize);
+    let stop = StopSignal::new();
+    let mut consumers = tokio::task::JoinSet::new();
+    for _ in 0..args.consumers {
+        let (consumer, stop, process) = (consumer.clone(), stop.clone(), process.clone());
+        consumers.spawn(async move { consume(consumer, process, &stop).await });
+    }
+    let total = args.items * u64::from(args.producers);
+    warn_if_long("join", total, args);
+    let ticker = tell_progress("join", {
+        let progress = progress.clone();
+        move || (progress.finished(), progress.put())
+    });
+    let started = Instant::now();
+    let mut producers = tokio::task::JoinSet::new();
+    for p in 0..usize::from(args.producers) {
+        let (producer, stop, items) = (producer.clone(), stop.clone(), args.items);
+        producers.spawn(async move { produce(producer, items, |i| (p, i), &stop).await });
+    }
+    let produced: u64 = producers.join_all().await.into_iter().sum();
+    progress.join().await; // every item processed, not only taken
+    let joined_after = started.elapsed();
+    drop(ticker);
+    drop(producer); // closing the queue ends the consumers: no None sentinels
+    // Each consumer ends when the queue is closed and empty, and hands in its report.
+    let mut report = RunReport {
+        produced,
+        consumed: Default::default(),
+    };
+    while let Some(one) = consumers.join_next().await {
+        report.consumed.merge(one?);
+    }
+    Ok((report, joined_after))
+}
+// ANCHOR_END: demo_join
 
 /// Runs `config` until 100 ms have passed (or Ctrl-C), then stops it with `how`.
 async fn stopped<Fut>(

@@ -224,18 +224,18 @@ async fn a_process_that_panics_costs_that_item_only_and_is_counted() {
     assert!(report.nothing_lost());
 }
 
+// ANCHOR: queue_api
 #[tokio::test(start_paused = true)]
 async fn one_item_goes_through_put_get_done_and_join() {
-    // ANCHOR: queue_api
     let (producer, consumer, progress) = work_queue(4);
     producer.put("job").await.unwrap(); // waits while the queue is full
     let item = consumer.get().await; // waits while it is empty; None once closed
     consumer.done().unwrap(); // this item is finished
     progress.join().await; // waits until every item put is finished
-    // ANCHOR_END: queue_api
     assert_eq!(item, Some("job"));
     assert_eq!((progress.put(), progress.finished()), (1, 1));
 }
+// ANCHOR_END: queue_api
 
 // ANCHOR: put_nowait
 #[test]

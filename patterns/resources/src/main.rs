@@ -69,12 +69,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         (None, None) => unreachable!("a fixture is started when no URL is given"),
     };
 
-    // ANCHOR: demo_connection
-    let body = scoped(Connection::connect(&base_url).await?, async |connection| {
-        connection.fetch(&args.path).await
-    })
-    .await?;
-    // ANCHOR_END: demo_connection
+    let body = fetch_in_scope(&base_url, &args.path).await?;
     println!(
         "1. connected, fetched {} bytes of {}, disconnected",
         body.len(),
@@ -117,3 +112,15 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+// ANCHOR: demo_connection
+/// `async with Connection(base_url) as connection: return await connection.fetch(path)`:
+/// the connection is released when the body ends, whether it returned, failed or panicked.
+async fn fetch_in_scope(base_url: &str, path: &str) -> anyhow::Result<String> {
+    let body = scoped(Connection::connect(base_url).await?, async |connection| {
+        connection.fetch(path).await
+    })
+    .await?;
+    Ok(body)
+}
+// ANCHOR_END: demo_connection

@@ -46,22 +46,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         "2. async-stream's stream!: {values:?} in {:.2} s",
         took.as_secs_f64()
     );
-    // ANCHOR: async_for
-    let mut range = AsyncRange::new(0, n, delay);
-    let mut values = Vec::new();
-    while let Some(value) = range.next().await {
-        values.push(value); // the body of `async for value in range:`
-    }
-    // ANCHOR_END: async_for
-    // ANCHOR: pinned
-    // `unfold` and `stream!` build streams that are not `Unpin`, and `next()` needs `Unpin`:
-    // pin the stream first (on the stack with `pin!`, or on the heap with `Box::pin`).
-    let mut generated = std::pin::pin!(range_macro(0, n, delay));
-    let mut same = Vec::new();
-    while let Some(value) = generated.next().await {
-        same.push(value);
-    }
-    // ANCHOR_END: pinned
+    let values = by_hand(n, delay).await;
+    let same = pinned_first(n, delay).await;
     println!(
         "3. impl Stream by hand, consumed with while let: {values:?}; stream!, pinned first: {}",
         if same == values {
@@ -105,22 +91,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         took.as_secs_f64()
     );
 
-    // ANCHOR: combinators
-    let sums: Vec<u64> = items_concurrently(
-        client.clone(),
-        server.base_url(),
-        per_page,
-        4,
-        streams::Order::Input,
-    )
-    .try_filter(|item| std::future::ready(item.value % 2 == 0))
-    .map_ok(|item| item.value)
-    .take(20)
-    .chunks(5)
-    .map(|chunk| chunk.into_iter().filter_map(Result::ok).sum::<u64>())
-    .collect()
-    .await;
-    // ANCHOR_END: combinators
+    let sums = even_sums(client.clone(), server.base_url(), per_page).await;
     println!("6. try_filter + take(20) + chunks(5) of even values: sums {sums:?}");
 
     let slow = tokio_stream::StreamExt::timeout(
@@ -143,3 +114,43 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+// ANCHOR: async_for
+/// `async for value in AsyncRange(0, n, delay)`: a stream written by hand, read item by item.
+async fn by_hand(n: u64, delay: Duration) -> Vec<u64> {
+    let mut range = AsyncRange::new(0, n, delay);
+    let mut values = Vec::new();
+    while let Some(value) = range.next().await {
+        values.push(value); // the body of `async for value in range:`
+    }
+    values
+}
+// ANCHOR_END: async_for
+
+// ANCHOR: pinned
+/// `unfold` and `stream!` build streams that are not `Unpin`, and `next()` needs `Unpin`:
+/// pin the stream first (on the stack with `pin!`, or on the heap with `Box::pin`).
+async fn pinned_first(n: u64, delay: Duration) -> Vec<u64> {
+    let mut generated = std::pin::pin!(range_macro(0, n, delay));
+    let mut values = Vec::new();
+    while let Some(value) = generated.next().await {
+        values.push(value);
+    }
+    values
+}
+// ANCHOR_END: pinned
+
+// ANCHOR: combinators
+/// The paginated items, four pages in flight, in order: the even values, the first 20 of
+/// them, summed in chunks of 5.
+async fn even_sums(client: reqwest::Client, base_url: String, per_page: usize) -> Vec<u64> {
+    items_concurrently(client, base_url, per_page, 4, streams::Order::Input)
+        .try_filter(|item| std::future::ready(item.value % 2 == 0))
+        .map_ok(|item| item.value)
+        .take(20)
+        .chunks(5)
+        .map(|chunk| chunk.into_iter().filter_map(Result::ok).sum::<u64>())
+        .collect()
+        .await
+}
+// ANCHOR_END: combinators

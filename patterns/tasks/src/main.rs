@@ -72,18 +72,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         journal.events()
     );
 
-    // ANCHOR: abort_on_drop
-    let journal = Journal::default();
-    let cleanup = Cleanup::new("scoped task", &journal);
-    let (alive, gone) = tokio::sync::oneshot::channel::<()>();
-    let scoped = AbortOnDropHandle::new(tokio::spawn(async move {
-        let _alive = alive; // declared first, dropped last: closes `gone` after the cleanup
-        let _cleanup = cleanup;
-        std::future::pending::<()>().await;
-    }));
-    drop(scoped); // unlike a JoinHandle, dropping this aborts the task
-    let _ = gone.await; // resolves once the runtime has dropped the aborted task
-    // ANCHOR_END: abort_on_drop
+    let journal = drop_a_scoped_task().await;
     println!("4. AbortOnDropHandle dropped: {:?}", journal.events());
 
     eprintln!("(step 5 panics on purpose: the panic message printed here is expected)");
@@ -132,3 +121,21 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ANCHOR: abort_on_drop
+/// A task held by an `AbortOnDropHandle`: dropping the handle aborts the task, and its
+/// destructors run. Returns what the cleanup wrote.
+async fn drop_a_scoped_task() -> Journal {
+    let journal = Journal::default();
+    let cleanup = Cleanup::new("scoped task", &journal);
+    let (alive, gone) = tokio::sync::oneshot::channel::<()>();
+    let scoped = AbortOnDropHandle::new(tokio::spawn(async move {
+        let _alive = alive; // declared first, dropped last: closes `gone` after the cleanup
+        let _cleanup = cleanup;
+        std::future::pending::<()>().await;
+    }));
+    drop(scoped); // unlike a JoinHandle, dropping this aborts the task
+    let _ = gone.await; // resolves once the runtime has dropped the aborted task
+    journal
+}
+// ANCHOR_END: abort_on_drop

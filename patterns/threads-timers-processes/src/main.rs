@@ -18,6 +18,7 @@ use threads_timers_processes::{
     run_coroutine_threadsafe, spawn_with_request_id, stop_signal, with_request_id,
 };
 use tokio::process::Command;
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::time::sleep;
 
@@ -72,7 +73,14 @@ async fn timers() -> anyhow::Result<()> {
 }
 
 async fn deadlines() {
-    // ANCHOR: sessions
+    let expired = expire_sessions().await;
+    println!("deadlines: expired {expired:?}; c was cancelled");
+}
+
+// ANCHOR: sessions
+/// Three sessions that expire 30 ms after their last touch: "b" is touched at 10 ms and
+/// "c" logs out, so "a" expires, then "b".
+async fn expire_sessions() -> Vec<&'static str> {
     let mut sessions = Deadlines::new();
     for name in ["a", "b", "c"] {
         sessions.set(name, Duration::from_millis(30)); // each expires unless touched
@@ -84,14 +92,23 @@ async fn deadlines() {
     while let Some(name) = sessions.next_expired().await {
         expired.push(name);
     }
-    // ANCHOR_END: sessions
-    println!("deadlines: expired {expired:?}; c was cancelled");
+    expired
 }
+// ANCHOR_END: sessions
 
 async fn from_a_thread() -> anyhow::Result<()> {
-    // ANCHOR: call_soon_threadsafe
-    // A plain thread (a blocking library's callback, a GUI loop) hands events to async
-    // code through a tokio channel: `send` on an unbounded sender is a plain function.
+    let (got, thread) = events_from_a_thread().await;
+    thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the sending thread panicked"))?;
+    println!("call_soon_threadsafe: events from a plain thread, in order: {got:?}");
+    Ok(())
+}
+
+// ANCHOR: call_soon_threadsafe
+/// A plain thread (a blocking library's callback, a GUI loop) hands events to async code
+/// through a tokio channel: `send` on an unbounded sender is a plain function.
+async fn events_from_a_thread() -> (Vec<u32>, std::thread::JoinHandle<()>) {
     let (events, mut received) = mpsc::unbounded_channel();
     let thread = std::thread::spawn(move || {
         for n in 1..=3 {
@@ -102,39 +119,22 @@ async fn from_a_thread() -> anyhow::Result<()> {
     while let Some(n) = received.recv().await {
         got.push(n); // ends when the thread's sender is dropped
     }
-    // ANCHOR_END: call_soon_threadsafe
-    thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the sending thread panicked"))?;
-    println!("call_soon_threadsafe: events from a plain thread, in order: {got:?}");
-    Ok(())
+    (got, thread)
 }
+// ANCHOR_END: call_soon_threadsafe
 
 async fn coroutine_from_a_thread() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Handle::current();
-    // ANCHOR: run_coroutine_threadsafe
-    let thread = std::thread::spawn(move || {
-        let answer = run_coroutine_threadsafe(&runtime, async {
-            sleep(Duration::from_millis(10)).await;
-            42
-        });
-        let slow =
-            run_coroutine_threadsafe(&runtime, async { sleep(Duration::from_secs(3600)).await });
-        let timed_out = slow.wait(Duration::from_millis(20));
-        slow.cancel(); // a timed-out wait does not stop the task: cancel does
-        let panicked = run_coroutine_threadsafe(&runtime, async { panic!("no answer") });
-        (
-            answer.wait(Duration::from_secs(5)),
-            timed_out,
-            slow.wait(Duration::from_secs(5)),
-            panicked.wait(Duration::from_secs(5)),
-        )
-    });
-    // ANCHOR_END: run_coroutine_threadsafe
-    let (answer, timed_out, cancelled, panicked) =
-        tokio::task::spawn_blocking(move || thread.join())
-            .await?
-            .map_err(|_| anyhow::anyhow!("the waiting thread panicked"))?;
+    let thread = std::thread::spawn(move || ask_the_runtime(&runtime));
+    let answers = tokio::task::spawn_blocking(move || thread.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the waiting thread panicked"))?;
+    let Answers {
+        answer,
+        timed_out,
+        cancelled,
+        panicked,
+    } = answers;
     println!("run_coroutine_threadsafe: {answer:?}; with a 20 ms limit: {timed_out:?}");
     println!("then cancelled: {cancelled:?}; a panic: {panicked:?}");
     anyhow::ensure!(answer == Ok(42), "no answer from the runtime");
@@ -144,6 +144,37 @@ async fn coroutine_from_a_thread() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// What each of [`ask_the_runtime`]'s waits returned.
+#[derive(Debug)]
+struct Answers {
+    answer: Result<u32, WaitError>,
+    timed_out: Result<(), WaitError>,
+    cancelled: Result<(), WaitError>,
+    panicked: Result<(), WaitError>,
+}
+
+// ANCHOR: run_coroutine_threadsafe
+/// On a plain thread, asks async code run on `runtime` for an answer; waits for a slow
+/// task with a limit, then cancels it (a timed-out wait does not stop it); and sees a
+/// task's panic as an error.
+fn ask_the_runtime(runtime: &Handle) -> Answers {
+    let answer = run_coroutine_threadsafe(runtime, async {
+        sleep(Duration::from_millis(10)).await;
+        42
+    });
+    let slow = run_coroutine_threadsafe(runtime, async { sleep(Duration::from_secs(3600)).await });
+    let timed_out = slow.wait(Duration::from_millis(20));
+    slow.cancel(); // a timed-out wait does not stop the task: cancel does
+    let panicked = run_coroutine_threadsafe(runtime, async { panic!("no answer") });
+    Answers {
+        answer: answer.wait(Duration::from_secs(5)),
+        timed_out,
+        cancelled: slow.wait(Duration::from_secs(5)),
+        panicked: panicked.wait(Duration::from_secs(5)),
+    }
+}
+// ANCHOR_END: run_coroutine_threadsafe
 
 async fn child_processes(run: &str, limit: Duration) -> anyhow::Result<()> {
     let words: Vec<&str> = run.split_whitespace().collect();
@@ -156,14 +187,12 @@ async fn child_processes(run: &str, limit: Duration) -> anyhow::Result<()> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("subprocess `{run}` said: {}", stdout.trim_end());
 
-    // ANCHOR: timeout_kills
     let mut sleeper = Command::new("sleep");
     sleeper.arg("3600");
     match output_within(sleeper, Duration::from_millis(100)).await {
         Err(error @ ProcessError::TimedOut { .. }) => println!("subprocess: {error}"),
         other => anyhow::bail!("sleep 3600 was not stopped: {other:?}"),
     }
-    // ANCHOR_END: timeout_kills
 
     let mut counting = Command::new("sh");
     counting.args(["-c", "for n in 1 2 3; do echo line $n; done"]);
@@ -178,14 +207,12 @@ async fn child_processes(run: &str, limit: Duration) -> anyhow::Result<()> {
 }
 
 async fn context() -> anyhow::Result<()> {
-    // ANCHOR: context_demo
     let (plain, carried) = with_request_id(7, async {
         let plain = tokio::spawn(async { request_id() }); // not inherited
         let carried = spawn_with_request_id(async { request_id() });
         (plain.await, carried.await)
     })
     .await;
-    // ANCHOR_END: context_demo
     let (plain, carried) = (plain?, carried?);
     println!(
         "task_local: outside {:?}; a plain spawn sees {plain:?}, spawn_with_request_id sees {carried:?}",
