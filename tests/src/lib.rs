@@ -2,6 +2,7 @@
 //! `patterns/*/Cargo.toml`, and where cargo put their binaries.
 
 pub mod chapters;
+pub mod copy;
 pub mod docs;
 pub mod mutants;
 

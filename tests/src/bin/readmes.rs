@@ -1,4 +1,5 @@
-//! Writes every pattern's `README.md` from its chapter in `docs/src/patterns/`:
+//! Writes every pattern's copy section (`docs/src/copy/<name>.md`, what to copy and its
+//! `[dependencies]`), then its `README.md` from its chapter in `docs/src/patterns/`:
 //!
 //! ```text
 //! cargo run -p workspace-tests --bin readmes
@@ -6,13 +7,24 @@
 
 fn main() -> anyhow::Result<()> {
     let root = workspace_tests::workspace_root();
+    let sections = root.join(workspace_tests::copy::SECTIONS);
+    std::fs::create_dir_all(&sections)?;
+    for pattern in workspace_tests::patterns()? {
+        let library = workspace_tests::copy::library(&root, &pattern.dir)?;
+        let section = workspace_tests::copy::section(&root, &library);
+        write_if_changed(&sections.join(format!("{}.md", pattern.name)), &section)?;
+    }
     for pattern in workspace_tests::patterns()? {
         let text = workspace_tests::chapters::readme(&root, &pattern.name)?;
-        let path = pattern.dir.join("README.md");
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&path, text)?;
-            println!("wrote {}", path.display());
-        }
+        write_if_changed(&pattern.dir.join("README.md"), &text)?;
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text)?;
+        println!("wrote {}", path.display());
     }
     Ok(())
 }
