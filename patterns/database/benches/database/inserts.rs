@@ -91,11 +91,13 @@ pub(crate) async fn sqlite_batched(
     tx.commit().await
 }
 
-/// The three ways of one database as a workload's variants: `backend` names them, `begin`
-/// opens its transaction, `batched` is its one-statement insert.
+/// The three ways of one database as a workload's variants: `backend` names them, `empty`
+/// empties the table before each run, `begin` opens the transaction, `batched` is the
+/// database's one-statement insert.
 struct Ways<'a, DB: Database> {
     backend: &'static str,
     pool: &'a Pool<DB>,
+    empty: &'static str,
     begin: &'static str,
     batched: fn(&'a Pool<DB>, &'a [String], &'a [String]) -> Insert<'a>,
 }
@@ -107,6 +109,28 @@ where
     DB::Arguments: IntoArguments<DB>,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
+    /// Measures and records every way, on a table emptied before each run.
+    fn record(
+        &self,
+        bench: &mut Bench,
+        runtime: &Runtime,
+        runtime_name: &str,
+        items: u64,
+        (names, emails): (&'a [String], &'a [String]),
+    ) -> anyhow::Result<()>
+    where
+        for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
+    {
+        let table = Table::new(self.pool, self.empty);
+        table.record(
+            bench,
+            runtime,
+            runtime_name,
+            items,
+            self.variants(names, emails),
+        )
+    }
+
     fn variants(&self, names: &'a [String], emails: &'a [String]) -> [(String, MakeInsert<'a>); 3] {
         let (pool, begin, batched) = (self.pool, self.begin, self.batched);
         let name = |way: &str| format!("sqlx-{}-{way}", self.backend);
@@ -138,39 +162,26 @@ pub(crate) fn inserts(
     let (names, emails) = rows(usize::try_from(items)?);
     let (names, emails) = (names.as_slice(), emails.as_slice());
     if let Some(pg) = &pools.pg {
-        let table = Table::new(pg, "TRUNCATE users, orders, profiles RESTART IDENTITY");
-        let ways = Ways {
+        let postgres = Ways {
             backend: "postgres",
             pool: pg,
+            empty: "TRUNCATE users, orders, profiles RESTART IDENTITY",
             begin: "BEGIN",
             batched: |pool: &PgPool, names, emails| Box::pin(pg_batched(pool, names, emails)),
         };
-        table.record(
-            &mut bench,
-            runtime,
-            runtime_name,
-            items,
-            ways.variants(names, emails),
-        )?;
+        postgres.record(&mut bench, runtime, runtime_name, items, (names, emails))?;
         python(&mut bench, "postgres", "insert", items, pools)?;
         bench.finish()?;
     }
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "sqlite-insert", options)?;
-    let sqlite = &pools.sqlite;
-    let table = Table::new(sqlite, "DELETE FROM users");
-    let ways = Ways {
+    let sqlite = Ways {
         backend: "sqlite",
-        pool: sqlite,
+        pool: &pools.sqlite,
+        empty: "DELETE FROM users",
         begin: "BEGIN IMMEDIATE",
         batched: |pool: &SqlitePool, names, emails| Box::pin(sqlite_batched(pool, names, emails)),
     };
-    table.record(
-        &mut bench,
-        runtime,
-        runtime_name,
-        items,
-        ways.variants(names, emails),
-    )?;
+    sqlite.record(&mut bench, runtime, runtime_name, items, (names, emails))?;
     python(&mut bench, "sqlite", "insert", items, pools)?;
     bench.finish()
 }

@@ -47,17 +47,27 @@ where
         .unwrap_or_else(|_| panic!("{what}: not within {limit:?}"));
 }
 
-/// `INFO clients`' count of clients blocked in a command such as `XREADGROUP … BLOCK`.
-pub async fn blocked_clients(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+/// The value of `field` in `INFO <section>` (`blocked_clients:3` gives `"3"`).
+pub async fn info_field(
+    conn: &mut redis::aio::MultiplexedConnection,
+    section: &str,
+    field: &str,
+) -> Option<String> {
     let info: String = redis::cmd("INFO")
-        .arg("clients")
+        .arg(section)
         .query_async(conn)
         .await
         .unwrap();
+    let prefix = format!("{field}:");
     info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|value| value.trim().to_owned())
+}
+
+/// `INFO clients`' count of clients blocked in a command such as `XREADGROUP … BLOCK`.
+pub async fn blocked_clients(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let value = info_field(conn, "clients", "blocked_clients").await;
+    value.and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 /// The id of the client blocked in `XREADGROUP`, from `CLIENT LIST`, if one is.
