@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::Parser;
 use coordination::{Event, Failure, LifoQueue, PriorityQueue, PutError, TaskGroup};
 use futures::FutureExt;
-use patterns_core::{DropCounter, app};
+use patterns_core::app;
 use tokio::sync::{AcquireError, Barrier, Notify, Semaphore, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -139,15 +139,24 @@ fn ordered_queues() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A task's cleanup: counts itself when dropped, as a cancelled task drops it.
+struct Cleanup(Arc<AtomicUsize>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 async fn task_group() {
-    let cleanups = DropCounter::new();
+    let cleanups = Arc::new(AtomicUsize::new(0));
     let mut group = TaskGroup::new();
     group.spawn(async { Ok("quick") });
     group.spawn(async {
         tokio::time::sleep(Duration::from_millis(10)).await;
         Err("a failure")
     });
-    let guard = cleanups.guard();
+    let guard = Cleanup(cleanups.clone());
     group.spawn(async move {
         let _cleanup = guard; // runs when the task is cancelled
         std::future::pending::<Result<&str, &str>>().await
@@ -159,7 +168,7 @@ async fn task_group() {
             error.failures,
             error.finished,
             error.cancelled,
-            cleanups.dropped()
+            cleanups.load(Ordering::SeqCst)
         ),
     }
 }

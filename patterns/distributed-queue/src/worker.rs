@@ -26,20 +26,19 @@ pub struct ConsumerReport {
     pub reclaimed: u64,
 }
 
+// ANCHOR: run_consumer
 /// A consumer's whole life: claim what others left idle, read, process each item with
-/// `process`, acknowledge, until `shutdown` is cancelled. Then the read in progress is
-/// unblocked, the items in hand are finished and acknowledged, and it returns; items
-/// never read stay in the stream for the others.
-///
-/// An item whose `process` fails or panics is not acknowledged: it is redelivered after
-/// [`QueueConfig::claim_idle`](crate::QueueConfig::claim_idle), and dead-lettered after [`QueueConfig::max_deliveries`](crate::QueueConfig::max_deliveries).
+/// `process`, acknowledge, until `shutdown` is cancelled; then finish the items in hand,
+/// acknowledge them and return. Items never read stay in the stream for the others. An
+/// item whose `process` fails or panics is not acknowledged: it comes back after the
+/// [`QueueConfig`](crate::QueueConfig)'s `claim_idle` and is dead-lettered after its
+/// `max_deliveries`.
 ///
 /// # Cancel safety
 ///
 /// This function is not cancel safe, though nothing is lost: the items in hand stay pending
 /// and are claimed by another consumer after the idle time. Cancel `shutdown` to stop
 /// without the wait.
-// ANCHOR: run_consumer
 pub async fn run_consumer<F, Fut, E>(
     consumer: &mut Consumer,
     shutdown: &CancellationToken,

@@ -202,17 +202,14 @@ pub enum RetryError<E> {
     },
 }
 
-/// Runs `attempt` until it succeeds, fails in a way `retryable` rejects, runs out of tries
-/// or runs out of budget. Each try is cut off at the budget's end too. A panic in
-/// `attempt` or `retryable` is a bug, not a failure to retry: it propagates.
+// ANCHOR: retry
+/// Runs `attempt` until it succeeds, fails in a way `retryable` rejects, or runs out of
+/// tries or of budget (a try running at its end is cut off); a panic propagates.
 ///
 /// # Cancel safety
 ///
 /// This function is cancel safe when each try is: a losing `select!` branch drops the try
-/// in flight, or the wait before the next one, and no later try starts. A try cut short may
-/// have had effects already, as any dropped request may, so a try with effects makes it not
-/// cancel safe.
-// ANCHOR: retry
+/// in flight or the wait, and no later try starts; a try with effects may have had them.
 pub async fn retry<T, E, F, Fut>(
     policy: &Backoff,
     mut attempt: F,

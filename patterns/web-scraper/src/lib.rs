@@ -114,6 +114,7 @@ pub struct CrawlSummary {
     pub failed: usize,
 }
 
+// ANCHOR: crawl
 /// Crawls breadth first from `config.start`, calling `on_report` for every URL fetched,
 /// as soon as it is done. Returns the totals. Each fetch is a task, so on a multi-thread
 /// runtime pages are parsed in parallel; a task's future must be `Send`, which the
@@ -124,11 +125,10 @@ pub struct CrawlSummary {
 ///
 /// # Cancel safety
 ///
-/// This method is cancel safe: a losing `select!` branch drops the `JoinSet` of fetches,
+/// This function is cancel safe: a losing `select!` branch drops the `JoinSet` of fetches,
 /// which aborts them and closes their connections. Every report already handed to
 /// `on_report` stays handed over; the pages in flight are lost, and no request is left
 /// running.
-// ANCHOR: crawl
 pub async fn crawl(
     client: &Client,
     config: &CrawlConfig,
