@@ -58,7 +58,10 @@ fn every_held_library_has_a_fresh_run_that_misses_nothing() {
         // A shallow clone lacks the history to tell: say so rather than guess.
         let known = git(&["cat-file", "-e", &format!("{}^{{commit}}", record.commit)]);
         if !known.status.success() {
-            println!("{krate}: commit {} not in this clone; freshness not checked", record.commit);
+            println!(
+                "{krate}: commit {} not in this clone; freshness not checked",
+                record.commit
+            );
             continue;
         }
         let demo = format!(":(exclude){library}/main.rs");

@@ -20,6 +20,10 @@
 //! This crate is a dev-dependency of the tests only; a library copied out of the
 //! catalogue never needs it.
 
+mod drops;
+
+pub use drops::{DropCounter, DropGuard};
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::Poll;

@@ -18,13 +18,11 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod exit_stack;
-pub mod probe;
 pub mod resource;
 pub mod shutdown;
 pub mod timer;
 
 pub use exit_stack::{ExitStack, Handle, ReleaseErrors, ReleaseFailure, with_exit_stack};
-pub use probe::{DropCounter, DropGuard};
 pub use resource::{AsyncResource, Guarded, ScopeError, scoped};
 pub use shutdown::{Shutdown, ShutdownReport};
 pub use timer::{Timer, timed};

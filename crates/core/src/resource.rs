@@ -104,6 +104,7 @@ impl<E: fmt::Display> fmt::Display for ScopeError<E> {
 impl<E: fmt::Debug + fmt::Display> std::error::Error for ScopeError<E> {}
 
 // ANCHOR: scoped
+// ANCHOR: scoped_body
 /// Runs `body` with `resource`, then releases the resource, whatever the body did.
 ///
 /// - success: the body's value, or [`ScopeError::Release`] if the release failed;
@@ -120,7 +121,6 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for ScopeError<E> {}
 /// [`background_releases`] waits for it, and a release that the runtime's shutdown drops
 /// is reported by an `ERROR` event (see the [module docs](self)). Python's `async with`,
 /// cancelled, awaits `__aexit__` in the cancelled task itself.
-// ANCHOR: scoped_body
 pub async fn scoped<R, T, E>(
     resource: R,
     body: impl AsyncFnOnce(&mut R) -> Result<T, E>,

@@ -6,10 +6,11 @@ mod common;
 
 use std::time::Duration;
 
+use cancel_check::DropCounter;
 use common::{Journal, Probe};
 use patterns_core::AsyncResource;
 use patterns_core::resource::background_releases;
-use patterns_core::{DropCounter, ExitStack, Guarded, app, timed, with_exit_stack};
+use patterns_core::{ExitStack, Guarded, app, timed, with_exit_stack};
 use tokio::time::{sleep, timeout};
 
 const A_WHILE: Duration = Duration::from_secs(1);

@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use patterns_core::{DropCounter, Shutdown, Timer, timed};
+use cancel_check::DropCounter;
+use patterns_core::{Shutdown, Timer, timed};
 use tokio::time::{Instant, sleep};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use blocking::{in_fixed_batches, in_sliding_window, on_rayon};
-use patterns_core::DropCounter;
+use cancel_check::DropCounter;
 use tokio::time::{sleep, timeout};
 
 #[tokio::test]

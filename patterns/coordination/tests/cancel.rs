@@ -75,7 +75,7 @@ async fn a_dropped_join_aborts_every_task_and_each_is_dropped_soon_after() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_cancel_leaves_the_tasks_aborted() {
-    let ends = patterns_core::DropCounter::new();
+    let ends = cancel_check::DropCounter::new();
     let mut group: TaskGroup<(), ()> = TaskGroup::new();
     for _ in 0..3 {
         let guard = ends.guard();

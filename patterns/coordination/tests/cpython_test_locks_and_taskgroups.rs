@@ -12,9 +12,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cancel_check::DropCounter;
 use coordination::{Event, Failure, TaskGroup};
 use futures::FutureExt;
-use patterns_core::DropCounter;
 use tokio::sync::{Barrier, Semaphore};
 use tokio::time::sleep;
 

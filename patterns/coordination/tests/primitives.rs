@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cancel_check::DropCounter;
 use coordination::{
     Event, Failure, LifoQueue, PriorityQueue, PutError, TaskGroup, until_first_failure,
 };
 use futures::FutureExt;
-use patterns_core::DropCounter;
 use tokio::sync::{Barrier, Notify, Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, timeout};

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
+use cancel_check::DropCounter;
 use fixture_server::FixtureServer;
 use futures::future::try_join_all;
 use gather::{
     Order, Report, fetch, fetch_bounded, fetch_join_all, fetch_join_set, fetch_sequential,
     fetch_try_join_all,
 };
-use patterns_core::DropCounter;
 use reqwest::Client;
 use tokio::time::Instant;
 

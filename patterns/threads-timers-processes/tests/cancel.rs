@@ -4,9 +4,9 @@ mod common;
 
 use std::time::Duration;
 
+use cancel_check::DropCounter;
 use common::{PidPipe, exited};
 use futures::StreamExt;
-use patterns_core::DropCounter;
 use threads_timers_processes::{Deadlines, lines, output_within, request_id, with_request_id};
 use tokio::time::Instant;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use patterns_core::DropCounter;
+use cancel_check::DropCounter;
 use timeout::{Backoff, Deadline, all_within, each_within, race, retry, wait_for};
 use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;

@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use cancel_check::DropCounter;
 use fixture_server::{Blackhole, FixtureServer};
-use patterns_core::DropCounter;
 use timeout::{
     Backoff, Deadline, Raced, RetryError, TimedOut, all_within, each_within, race, retry, wait_for,
 };
