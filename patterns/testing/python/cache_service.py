@@ -16,9 +16,10 @@ import aiohttp
 
 @dataclass(frozen=True)
 class User:
+    """The part of the origin's user this service keeps; other fields are left behind."""
+
     id: int
     name: str
-    username: str
     email: str
 
 
@@ -52,7 +53,7 @@ class HttpOrigin:
                 data = await response.json()
         except aiohttp.ClientError as error:
             raise Transient(str(error)) from error
-        return User(data["id"], data["name"], data["username"], data["email"])
+        return User(data["id"], data["name"], data["email"])
 # ANCHOR_END: origin
 
 

@@ -21,7 +21,7 @@ async def hang(_user_id):
 
 
 def user(user_id):
-    return User(user_id, f"User {user_id}", f"user{user_id}", f"user{user_id}@example.com")
+    return User(user_id, f"User {user_id}", f"user{user_id}@example.com")
 
 
 class FakeClock:

@@ -6,15 +6,17 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// A user as the origin's JSON gives it (other fields are ignored).
+/// The part of the origin's user this service keeps and answers with.
+///
+/// The client's model is its own, not the origin's: serde ignores the fields it does not
+/// name (the origin's `username`, and any it adds later), so the origin can grow without
+/// breaking this service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The id it was asked for by.
     pub id: u32,
     /// Full name.
     pub name: String,
-    /// Login.
-    pub username: String,
     /// Address.
     pub email: String,
 }

@@ -21,8 +21,7 @@ fn cache() -> (
     (UserCache::new(origin, Policy::default()), fetched)
 }
 
-const USER_1: &str =
-    r#"OK {"id":1,"name":"User 1","username":"user1","email":"user1@example.com"}"#;
+const USER_1: &str = r#"OK {"id":1,"name":"User 1","email":"user1@example.com"}"#;
 
 // ANCHOR: mock
 #[tokio::test]

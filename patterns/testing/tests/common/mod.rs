@@ -52,7 +52,6 @@ pub fn user(id: u32) -> User {
     User {
         id,
         name: format!("User {id}"),
-        username: format!("user{id}"),
         email: format!("user{id}@example.com"),
     }
 }
