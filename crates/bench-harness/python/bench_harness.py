@@ -59,6 +59,18 @@ def repeat(args: argparse.Namespace, run_once) -> list:
     return [run_once() for _ in range(args.runs + 1)][1:]
 
 
+def measure(args: argparse.Namespace, make, expect, lost: str) -> list:
+    """Runs the coroutine `make()` returns on a fresh loop, as `repeat` counts, and fails
+    with `lost` when its result is not `expect`; returns the counted durations. The Rust
+    side's `measure` with its check."""
+    def run_once():
+        secs, result = timed(args.loop, make())
+        assert result == expect, f"{lost}: {result!r}, expected {expect!r}"
+        return secs
+
+    return repeat(args, run_once)
+
+
 def emit(args: argparse.Namespace, workload: str, variant: str, items: int, durations: list, **extra) -> None:
     """Prints one record: the lower median of `durations`, as the Rust side reports it."""
     secs = statistics.median_low(durations)

@@ -27,12 +27,9 @@ def main():
     parser = bench_harness.arguments(__doc__, items=100_000)
     args = bench_harness.parse(parser)
 
-    def run_once():
-        secs, total = bench_harness.timed(args.loop, spawn_and_gather(args.items))
-        assert total == args.items * (args.items - 1) // 2, "tasks lost"
-        return secs
-
-    durations = bench_harness.repeat(args, run_once)
+    durations = bench_harness.measure(
+        args, lambda: spawn_and_gather(args.items),
+        expect=args.items * (args.items - 1) // 2, lost="tasks lost")
     bench_harness.emit(args, "spawn", "python-asyncio-gather", args.items, durations)
 
 if __name__ == "__main__":

@@ -51,12 +51,9 @@ def main():
     n = per * PRODUCERS
     expected = sum(item(p, i, per) for p in range(PRODUCERS) for i in range(per))
 
-    def run_once():
-        secs, total = bench_harness.timed(args.loop, through(per))
-        assert total == expected, "items lost"
-        return secs
-
-    durations = bench_harness.repeat(args, run_once)
+    durations = bench_harness.measure(
+        args, lambda: through(per),
+        expect=expected, lost="items lost")
     bench_harness.emit(args, "priority", "python-asyncio-PriorityQueue", n, durations)
 
 

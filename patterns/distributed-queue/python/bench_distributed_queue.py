@@ -65,13 +65,9 @@ def main():
     args = bench_harness.parse(parser)
     for consumers in (1, 4):
         for per_item in (False, True):
-            def run_once():
-                secs, seen = bench_harness.timed(
-                    args.loop, end_to_end(args.redis_url, args.items, consumers, per_item))
-                assert seen == args.items, "items lost or doubled"
-                return secs
-
-            durations = bench_harness.repeat(args, run_once)
+            durations = bench_harness.measure(
+                args, lambda: end_to_end(args.redis_url, args.items, consumers, per_item),
+                expect=args.items, lost="items lost or doubled")
             ack = "ack-each" if per_item else "ack-batch"
             bench_harness.emit(args, "distributed-queue", f"python-redis-py-{consumers}-consumers-{ack}",
                                args.items, durations)

@@ -41,12 +41,9 @@ def main():
     per = args.items // args.workers
     n = per * args.workers
 
-    def run_once():
-        secs, value = bench_harness.timed(args.loop, hammer(args.workers, per))
-        assert value == n, "lost updates"
-        return secs
-
-    durations = bench_harness.repeat(args, run_once)
+    durations = bench_harness.measure(
+        args, lambda: hammer(args.workers, per),
+        expect=n, lost="lost updates")
     bench_harness.emit(args, "lock", "python-asyncio-Lock", n, durations)
 
 if __name__ == "__main__":

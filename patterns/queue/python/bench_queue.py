@@ -49,12 +49,9 @@ def main():
     n = args.items // args.producers * args.producers
     expected = n * (n - 1) // 2
 
-    def run_once():
-        secs, total = bench_harness.timed(args.loop, move_items(n, args.producers, args.consumers, args.capacity))
-        assert total == expected, "items lost or doubled"
-        return secs
-
-    durations = bench_harness.repeat(args, run_once)
+    durations = bench_harness.measure(
+        args, lambda: move_items(n, args.producers, args.consumers, args.capacity),
+        expect=expected, lost="items lost or doubled")
     bench_harness.emit(args, "queue", "python-asyncio-Queue", n, durations,
                        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 

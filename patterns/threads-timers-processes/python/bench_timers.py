@@ -36,12 +36,9 @@ def main():
     parser = bench_harness.arguments(__doc__, items=100_000)
     args = bench_harness.parse(parser)
 
-    def run_once():
-        secs, fired = bench_harness.timed(args.loop, timers(args.items))
-        assert fired == args.items, "timers lost"
-        return secs
-
-    durations = bench_harness.repeat(args, run_once)
+    durations = bench_harness.measure(
+        args, lambda: timers(args.items),
+        expect=args.items, lost="timers lost")
     bench_harness.emit(args, "timers", "python-call_later", args.items, durations)
 
 

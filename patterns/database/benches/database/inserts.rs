@@ -109,7 +109,8 @@ where
     DB::Arguments: IntoArguments<DB>,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
-    /// Measures and records every way, on a table emptied before each run.
+    /// Measures each way on an emptied table (emptied before the clock starts), checks
+    /// that every row arrived, and records it under the bench's workload.
     fn record(
         &self,
         bench: &mut Bench,
@@ -121,14 +122,27 @@ where
     where
         for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
     {
-        let table = Table::new(self.pool, self.empty);
-        table.record(
-            bench,
-            runtime,
-            runtime_name,
-            items,
-            self.variants(names, emails),
-        )
+        let (pool, empty) = (self.pool, self.empty);
+        let check = |rows: sqlx::Result<i64>| {
+            anyhow::ensure!(rows? == items as i64, "rows lost");
+            Ok(())
+        };
+        for (variant, insert) in self.variants(names, emails) {
+            let make = || {
+                let emptied = sqlx::query(empty).execute(pool);
+                runtime.block_on(emptied).expect("empty the table");
+                let insert = insert();
+                async move {
+                    insert.await?;
+                    sqlx::query_scalar(COUNT).fetch_one(pool).await
+                }
+            };
+            let mut durations = measure(runtime, bench.runs(), make, check)?;
+            let workload = bench.workload().to_owned();
+            let record = Record::from_runs(&workload, &variant, items, &mut durations);
+            bench.record(record.on(runtime_name))?;
+        }
+        Ok(())
     }
 
     fn variants(&self, names: &'a [String], emails: &'a [String]) -> [(String, MakeInsert<'a>); 3] {
@@ -187,65 +201,6 @@ pub(crate) fn inserts(
 }
 
 const COUNT: &str = "SELECT COUNT(*) FROM users";
-
-/// How to empty the users table before a run and count its rows after, on one database.
-struct Table<'a> {
-    empty: MakeInsert<'a>,
-    count: Box<dyn Fn() -> Count<'a> + 'a>,
-}
-
-impl<'a> Table<'a> {
-    /// The users table of `pool`, emptied by `empty_sql`.
-    fn new<DB>(pool: &'a Pool<DB>, empty_sql: &'static str) -> Self
-    where
-        DB: Database,
-        for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-        DB::Arguments: IntoArguments<DB>,
-        DB::Arguments: IntoArguments<DB>,
-        for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
-    {
-        Self {
-            empty: Box::new(move || {
-                Box::pin(async move { sqlx::query(empty_sql).execute(pool).await.map(drop) })
-            }),
-            count: Box::new(move || Box::pin(sqlx::query_scalar(COUNT).fetch_one(pool))),
-        }
-    }
-
-    /// Measures each variant on an emptied table (emptied before the clock starts),
-    /// checks that every row arrived, and records it under the bench's workload.
-    fn record(
-        &self,
-        bench: &mut Bench,
-        runtime: &Runtime,
-        runtime_name: &str,
-        items: u64,
-        variants: [(String, MakeInsert<'a>); 3],
-    ) -> anyhow::Result<()> {
-        let check = |rows: sqlx::Result<i64>| {
-            anyhow::ensure!(rows? == items as i64, "rows lost");
-            Ok(())
-        };
-        for (variant, insert) in variants {
-            let make = || {
-                runtime.block_on((self.empty)()).expect("empty the table");
-                let insert = insert();
-                async move {
-                    insert.await?;
-                    (self.count)().await
-                }
-            };
-            let mut durations = measure(runtime, bench.runs(), make, check)?;
-            let workload = bench.workload().to_owned();
-            let record = Record::from_runs(&workload, &variant, items, &mut durations);
-            bench.record(record.on(runtime_name))?;
-        }
-        Ok(())
-    }
-}
-
-/// Counts the rows.
-type Count<'a> = std::pin::Pin<Box<dyn Future<Output = sqlx::Result<i64>> + 'a>>;
 
 /// One way to insert the rows.
 type Insert<'a> = std::pin::Pin<Box<dyn Future<Output = sqlx::Result<()>> + 'a>>;
