@@ -57,6 +57,10 @@ pub const PYTHON_MODULES: &[&str] = &[
     "pytest",
     "pytest_asyncio",
     "redis",
+    "fastapi",
+    "uvicorn",
+    "httptools",
+    "httpx",
 ];
 
 /// The file `name` in the first directory of `PATH` that has it.

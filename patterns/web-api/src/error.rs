@@ -149,7 +149,7 @@ fn status_reason(status: StatusCode) -> String {
 /// Middleware that gives an error response made without a JSON body (axum's 404 and 405,
 /// tower-http's 413 and 408, the load shedder's 503) the same `{"detail": ...}` body the
 /// handlers' errors have, so a client parses one shape.
-pub async fn json_error_bodies(request: Request, next: Next) -> Response {
+pub(crate) async fn json_error_bodies(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response

@@ -29,13 +29,13 @@ use web_api::{AppState, Lifespan, LifespanConfig, Limits, ServeConfig, Served, a
 
 /// A JSON API of items and orders, as FastAPI would serve it.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Serve on this address until Ctrl-C, instead of the scripted demo.
     #[arg(long, value_name = "ADDR", value_parser = cli::listen_addr)]
     serve: Option<SocketAddr>,
     /// The database: postgres://... or sqlite:... (default: a temporary SQLite file).
-    #[arg(long, value_name = "URL", value_parser = database_url)]
+    #[arg(long, env = "DATABASE_URL", value_parser = database_url)]
     database_url: Option<String>,
     /// Requests handled at once; more are answered 503.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
