@@ -100,7 +100,7 @@ where
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(Self(value)),
             Err(PathRejection::FailedToDeserializePathParams(error)) => {
-                Err(ApiError::Invalid(vec![path_error(&error.kind())]))
+                Err(ApiError::Invalid(vec![path_error(error.kind())]))
             }
             Err(other) => Err(ApiError::Internal(anyhow::anyhow!(other.body_text()))),
         }

@@ -33,8 +33,8 @@ pub struct Lifespan {
     store: Store,
 }
 
-// ANCHOR: start
 impl Lifespan {
+    // ANCHOR: start
     /// Opens the store and starts the background task; returns the state the handlers
     /// share, and the lifespan to shut down at the end.
     ///

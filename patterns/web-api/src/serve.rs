@@ -74,16 +74,40 @@ pub async fn serve(
     stop: CancellationToken,
 ) -> Served {
     let (counting, in_flight) = InFlightRequestsLayer::pair();
-    let app = app.layer(counting);
     // The connections' tasks live in a `JoinSet`: dropping it aborts them all.
     let mut connections = JoinSet::new();
     let stopping = CancellationToken::new();
-    let mut accepted: u64 = 0;
+    let app = app.layer(counting);
+    let accepted = accept(&listener, &mut connections, &app, config, &stopping, &stop).await;
+    drop(listener);
+    let in_flight_at_stop = in_flight.get();
+    stopping.cancel();
+    let connections_cut = drain(connections, config.grace).await;
+    Served {
+        connections: accepted,
+        in_flight_at_stop,
+        connections_cut,
+        in_flight_at_end: in_flight.get(),
+    }
+}
+// ANCHOR_END: serve
+
+// ANCHOR: accept
+/// Accepts until `stop`, each connection a task in `connections`; returns how many.
+async fn accept(
+    listener: &TcpListener,
+    connections: &mut JoinSet<()>,
+    app: &Router,
+    config: ServeConfig,
+    stopping: &CancellationToken,
+    stop: &CancellationToken,
+) -> u64 {
+    let mut accepted = 0;
     loop {
         while connections.try_join_next().is_some() {} // forget finished connections
         let stream = tokio::select! {
-            () = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
+            () = stop.cancelled() => return accepted,
+            result = listener.accept() => match result {
                 Ok((stream, _peer)) => stream,
                 Err(error) => {
                     // Out of file descriptors, say: wait a little, do not spin.
@@ -101,18 +125,8 @@ pub async fn serve(
             stopping.clone(),
         ));
     }
-    drop(listener);
-    let in_flight_at_stop = in_flight.get();
-    stopping.cancel();
-    let connections_cut = drain(connections, config.grace).await;
-    Served {
-        connections: accepted,
-        in_flight_at_stop,
-        connections_cut,
-        in_flight_at_end: in_flight.get(),
-    }
 }
-// ANCHOR_END: serve
+// ANCHOR_END: accept
 
 // ANCHOR: serve_connection
 /// One connection: HTTP/1.1 or HTTP/2, with the header read timeout; at the stop, hyper

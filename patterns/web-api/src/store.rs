@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::model::{Item, NewItem, NewOrder, Order, Page};
 
@@ -48,8 +48,8 @@ pub struct Store {
     pool: AnyPool,
 }
 
-// ANCHOR: open
 impl Store {
+    // ANCHOR: open
     /// Opens a pool to `url` (`sqlite:...` or `postgres://...`) and applies the
     /// migrations of its database.
     ///
@@ -196,18 +196,7 @@ impl Store {
     /// placed.
     pub async fn place_order(&self, new: &NewOrder) -> Result<(Order, i64), StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        // The guarded update takes the row's lock first, so two orders for the last unit
-        // cannot both succeed.
-        let taken = sqlx::query_as::<_, (i64, i64)>(
-            "UPDATE items SET stock = stock - $1 WHERE id = $2 AND stock >= $1 \
-             RETURNING price_cents, stock",
-        )
-        .bind(new.quantity)
-        .bind(new.item_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
-        let Some((price_cents, stock_left)) = taken else {
+        let Some((price_cents, stock_left)) = take_stock(&mut tx, new).await? else {
             drop(tx); // rolls back; then say why nothing was taken
             let item = self.item(new.item_id).await?;
             return Err(StoreError::OutOfStock {
@@ -215,24 +204,8 @@ impl Store {
                 stock: item.stock,
             });
         };
-        let total_cents = price_cents * new.quantity;
-        let (id,) = sqlx::query_as::<_, (i64,)>(
-            "INSERT INTO orders (item_id, quantity, total_cents) VALUES ($1, $2, $3) \
-             RETURNING id",
-        )
-        .bind(new.item_id)
-        .bind(new.quantity)
-        .bind(total_cents)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(classify)?;
+        let order = record_order(&mut tx, new, price_cents * new.quantity).await?;
         tx.commit().await.map_err(classify)?;
-        let order = Order {
-            id,
-            item_id: new.item_id,
-            quantity: new.quantity,
-            total_cents,
-        };
         Ok((order, stock_left))
     }
     // ANCHOR_END: place_order
@@ -284,6 +257,49 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+// ANCHOR: order_statements
+/// Takes the quantity from the stock, if there is enough; returns the item's price and
+/// the stock left, or `None`. The guarded `UPDATE` takes the row's lock first, so two
+/// orders for the last unit cannot both succeed.
+async fn take_stock(
+    tx: &mut Transaction<'_, Any>,
+    new: &NewOrder,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    sqlx::query_as::<_, (i64, i64)>(
+        "UPDATE items SET stock = stock - $1 WHERE id = $2 AND stock >= $1 \
+         RETURNING price_cents, stock",
+    )
+    .bind(new.quantity)
+    .bind(new.item_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(classify)
+}
+
+/// Records the order in the same transaction.
+async fn record_order(
+    tx: &mut Transaction<'_, Any>,
+    new: &NewOrder,
+    total_cents: i64,
+) -> Result<Order, StoreError> {
+    let (id,) = sqlx::query_as::<_, (i64,)>(
+        "INSERT INTO orders (item_id, quantity, total_cents) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(new.item_id)
+    .bind(new.quantity)
+    .bind(total_cents)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(classify)?;
+    Ok(Order {
+        id,
+        item_id: new.item_id,
+        quantity: new.quantity,
+        total_cents,
+    })
+}
+// ANCHOR_END: order_statements
 
 fn item_of_row((id, name, price_cents, stock): (i64, String, i64, i64)) -> Item {
     Item {

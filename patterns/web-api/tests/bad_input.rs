@@ -26,13 +26,17 @@ async fn values_out_of_range_are_422_naming_each_field_and_why() {
     ))
     .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        answer.body,
-        json!({"detail": [
-            {"loc": ["body", "name"], "msg": "must be between 1 and 100 characters", "type": "length"},
-            {"loc": ["body", "price_cents"], "msg": "must be between 0 and 100000000", "type": "range"},
-        ]})
-    );
+    let name = json!({
+        "loc": ["body", "name"],
+        "msg": "must be between 1 and 100 characters",
+        "type": "length",
+    });
+    let price = json!({
+        "loc": ["body", "price_cents"],
+        "msg": "must be between 0 and 100000000",
+        "type": "range",
+    });
+    assert_eq!(answer.body, json!({"detail": [name, price]}));
 }
 // ANCHOR_END: field_errors
 
