@@ -3,14 +3,17 @@ lifespan, json_response and a streamed response for Server-Sent Events. The same
 shop_fastapi.py and `cargo run -p web-api`; its tests are test_shop_aiohttp.py.
 
     python patterns/web-api/python/shop_aiohttp.py            # the scripted tour, then exit
+    python patterns/web-api/python/shop_aiohttp.py --serve 8000 --loop uvloop
 """
 
+import argparse
 import asyncio
 import json
 import os
 import tempfile
 import uuid
 
+import uvloop
 from aiohttp import web
 
 from shop.store import Conflict, Events, NotFound, Store, publish_summaries
@@ -215,4 +218,15 @@ async def main():
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=int, metavar="PORT", help="serve until Ctrl-C")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    args = parser.parse_args()
+    if args.serve is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            print(f"serving http://127.0.0.1:{args.serve}", flush=True)
+            loop = uvloop.new_event_loop() if args.loop == "uvloop" else asyncio.new_event_loop()
+            web.run_app(create_app(os.path.join(scratch, "shop.db")), host="127.0.0.1",
+                        port=args.serve, print=None, access_log=None, loop=loop)
+    else:
+        asyncio.run(main())

@@ -3,7 +3,7 @@ background task, middleware, Server-Sent Events and the OpenAPI document. The Py
 `cargo run -p web-api`; its tests are test_shop_fastapi.py.
 
     python patterns/web-api/python/shop_fastapi.py            # the scripted tour, then exit
-    python patterns/web-api/python/shop_fastapi.py --serve 8000
+    python patterns/web-api/python/shop_fastapi.py --serve 8000 --workers 2
 """
 
 import argparse
@@ -173,14 +173,25 @@ def add_routes(app):
         raise RuntimeError("a bug in a handler")
 
 
+def app_from_env():
+    """The app for `uvicorn.run(..., factory=True)`: each worker process builds its own."""
+    return create_app(os.environ["SHOP_DATABASE"])
+
+
+def serve(port, workers, scratch):
+    """Serves until Ctrl-C: uvicorn on uvloop and httptools, `workers` processes."""
+    os.environ["SHOP_DATABASE"] = os.path.join(scratch, "shop.db")
+    print(f"serving http://127.0.0.1:{port}", flush=True)
+    uvicorn.run("shop_fastapi:app_from_env", factory=True, host="127.0.0.1", port=port,
+                workers=workers, loop="uvloop", http="httptools", log_level="warning",
+                limit_concurrency=512, timeout_graceful_shutdown=10)
+
+
 # ANCHOR: serve
 async def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", type=int, metavar="PORT")
-    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         app = create_app(os.path.join(scratch, "shop.db"))
-        config = uvicorn.Config(app, host="127.0.0.1", port=args.serve or 0, log_level="critical",
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical",
                                 limit_concurrency=512, timeout_keep_alive=10,
                                 timeout_graceful_shutdown=10)
         server = uvicorn.Server(config)
@@ -188,10 +199,6 @@ async def main():
         while not server.started:
             await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        if args.serve:
-            print(f"serving http://127.0.0.1:{port}; Ctrl-C stops", flush=True)
-            await serving
-            return
         await tour(f"http://127.0.0.1:{port}")
         server.should_exit = True  # what Ctrl-C does: finish what is in flight, then stop
         await serving
@@ -200,4 +207,12 @@ async def main():
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=int, metavar="PORT", help="serve until Ctrl-C")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (with --serve)")
+    args = parser.parse_args()
+    if args.serve is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            serve(args.serve, args.workers, scratch)
+    else:
+        asyncio.run(main())
