@@ -13,7 +13,7 @@ use axum::routing::get;
 use common::{app_with, get as get_request, post_json, send, shop, teapot};
 use tokio::sync::Semaphore;
 use utoipa_axum::router::OpenApiRouter;
-use web_api::{AppState, Limits};
+use web_api::Limits;
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
@@ -51,21 +51,6 @@ async fn a_panicking_handler_is_500_as_json_and_the_next_request_is_served() {
 }
 // ANCHOR_END: panic
 
-/// A route that counts each request in, then holds it until the test adds a permit.
-fn held(entered: Arc<AtomicUsize>, gate: Arc<Semaphore>) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route(
-        "/held",
-        get(move || {
-            let (entered, gate) = (entered.clone(), gate.clone());
-            async move {
-                entered.fetch_add(1, Ordering::SeqCst);
-                gate.acquire().await.unwrap().forget();
-                "released"
-            }
-        }),
-    )
-}
-
 #[tokio::test]
 async fn requests_over_the_concurrency_limit_are_shed_with_503_at_once() {
     let (entered, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Semaphore::new(0)));
@@ -73,7 +58,7 @@ async fn requests_over_the_concurrency_limit_are_shed_with_503_at_once() {
         concurrency: 2,
         ..Limits::default()
     };
-    let shop = app_with(&limits, held(entered.clone(), gate.clone())).await;
+    let shop = app_with(&limits, common::held(entered.clone(), gate.clone())).await;
     let first = tokio::spawn(send_owned(shop.router.clone(), "/held"));
     let second = tokio::spawn(send_owned(shop.router.clone(), "/held"));
     while entered.load(Ordering::SeqCst) < 2 {

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::routing::get;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -97,26 +96,15 @@ async fn a_client_sending_its_headers_a_byte_at_a_time_is_cut_off() {
 }
 // ANCHOR_END: slowloris
 
-/// A route that counts requests in and holds each until the test adds a permit.
-fn held(entered: Arc<AtomicUsize>, gate: Arc<Semaphore>) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route(
-        "/held",
-        get(move || {
-            let (entered, gate) = (entered.clone(), gate.clone());
-            async move {
-                entered.fetch_add(1, Ordering::SeqCst);
-                gate.acquire().await.unwrap().forget();
-                "finished"
-            }
-        }),
-    )
-}
-
 // ANCHOR: graceful
 #[tokio::test]
 async fn the_shutdown_lets_a_request_in_flight_finish() {
     let (entered, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Semaphore::new(0)));
-    let server = running(ServeConfig::default(), held(entered.clone(), gate.clone())).await;
+    let server = running(
+        ServeConfig::default(),
+        common::held(entered.clone(), gate.clone()),
+    )
+    .await;
     let url = format!("http://{}/held", server.addr);
     let request = tokio::spawn(async move { reqwest::get(url).await?.text().await });
     until("the request is in its handler", || {
@@ -131,7 +119,7 @@ async fn the_shutdown_lets_a_request_in_flight_finish() {
     .await;
     // ...but the request in flight still gets its answer.
     gate.add_permits(1);
-    assert_eq!(request.await.unwrap().unwrap(), "finished");
+    assert_eq!(request.await.unwrap().unwrap(), "released");
     let served = server.served.await.unwrap();
     assert_eq!(
         (
@@ -151,7 +139,7 @@ async fn what_outlives_the_grace_period_is_cut_and_counted() {
         grace: Duration::from_secs(5),
         ..ServeConfig::default()
     };
-    let server = running(config, held(entered.clone(), gate)).await;
+    let server = running(config, common::held(entered.clone(), gate)).await;
     paused();
     let mut idle = TcpStream::connect(server.addr).await.unwrap();
     let mut busy = TcpStream::connect(server.addr).await.unwrap();

@@ -3,6 +3,8 @@
 //! socket.
 #![allow(dead_code, unreachable_pub)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -10,6 +12,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use utoipa_axum::router::OpenApiRouter;
 use web_api::{AppState, Lifespan, LifespanConfig, Limits, app};
@@ -142,4 +145,19 @@ pub async fn count(state: &AppState, table: &str) -> i64 {
 /// A teapot: 1250 cents, `stock` in stock.
 pub fn teapot(stock: i64) -> Value {
     serde_json::json!({"name": "teapot", "price_cents": 1250, "stock": stock})
+}
+
+/// A route that counts each request in, then holds it until the test adds a permit.
+pub fn held(entered: Arc<AtomicUsize>, gate: Arc<Semaphore>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route(
+        "/held",
+        axum::routing::get(move || {
+            let (entered, gate) = (entered.clone(), gate.clone());
+            async move {
+                entered.fetch_add(1, Ordering::SeqCst);
+                gate.acquire().await.unwrap().forget();
+                "released"
+            }
+        }),
+    )
 }
