@@ -15,26 +15,6 @@ use tokio::sync::Semaphore;
 
 const LISTENERS: usize = 10_000;
 
-/// Raises the open-files limit to what client and server need; `false` when it cannot.
-fn enough_descriptors() -> bool {
-    let needed = LISTENERS as u64 + 500;
-    let mut limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
-    if limit < needed {
-        // Only root may raise the hard limit; anyone else keeps the one they have.
-        let _ = rlimit::Resource::NOFILE.set(needed, needed);
-        limit = rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft);
-    }
-    if limit < needed {
-        assert!(
-            std::env::var("CI").is_err(),
-            "open-files limit {limit}: {needed} needed under CI=true"
-        );
-        eprintln!("SKIPPED: open-files limit {limit}, {needed} needed");
-        return false;
-    }
-    true
-}
-
 /// One client: opens the event stream, says when its headers came, then reads until the
 /// order's event arrives.
 async fn listen(
@@ -80,7 +60,8 @@ async fn listen(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_event_streams_held_at_once_all_get_the_order() {
-    if !enough_descriptors() {
+    let needed = LISTENERS as u64 + 500;
+    if external_tools::require("open files", external_tools::open_files(needed)).is_none() {
         return;
     }
     let mut server = Command::new(env!("CARGO_BIN_EXE_web-api"))
