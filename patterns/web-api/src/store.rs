@@ -45,7 +45,12 @@ pub enum StoreError {
 /// Items and orders, over a pool. Cloning is cheap: clones share the pool.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Reads, and on PostgreSQL writes too.
     pool: AnyPool,
+    /// Writes. On SQLite a pool of one connection: the file has one writer at a time,
+    /// so writers queue here, in order, instead of in SQLite's busy handler, which
+    /// retries by sleeping. On PostgreSQL the same pool as `pool`.
+    writer: AnyPool,
 }
 
 impl Store {
@@ -60,40 +65,40 @@ impl Store {
     /// next `open`.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let sqlite = url.starts_with("sqlite:");
         let options = url
             .parse::<AnyConnectOptions>()?
             .disable_statement_logging();
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if sqlite {
-                        // Writers wait for the lock instead of failing; readers never
-                        // block the writer; foreign keys are checked.
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                    }
-                    Ok(())
-                })
-            })
+        if !url.starts_with("sqlite:") {
+            let pool = pool_options(max_connections).connect_with(options).await?;
+            sqlx::migrate!("migrations/postgres")
+                .run(&pool)
+                .await
+                .map_err(sqlx::Error::from)?;
+            let writer = pool.clone();
+            return Ok(Self { pool, writer });
+        }
+        let writer = sqlite_pool_options(1).connect_with(options.clone()).await?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(sqlx::Error::from)?;
+        let pool = sqlite_pool_options(max_connections)
             .connect_with(options)
             .await?;
-        let migrated = if sqlite {
-            sqlx::migrate!("migrations/sqlite").run(&pool).await
-        } else {
-            sqlx::migrate!("migrations/postgres").run(&pool).await
-        };
-        migrated.map_err(sqlx::Error::from)?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
     // ANCHOR_END: open
 
     /// The pool, for what the store does not cover (health checks, tests).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool writes go through: on SQLite its one connection, on PostgreSQL the same
+    /// pool as [`Store::pool`]. A write the store does not cover belongs here, so that on
+    /// SQLite it queues behind the others instead of retrying in the busy handler.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     // ANCHOR: create_item
@@ -111,7 +116,7 @@ impl Store {
         .bind(&new.name)
         .bind(new.price_cents)
         .bind(new.stock)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await;
         match inserted {
             Ok((id,)) => Ok(Item {
@@ -171,7 +176,7 @@ impl Store {
     pub async fn delete_item(&self, id: i64) -> Result<(), StoreError> {
         let deleted = sqlx::query("DELETE FROM items WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
         match deleted {
             Ok(done) if done.rows_affected() == 1 => Ok(()),
@@ -195,7 +200,7 @@ impl Store {
     /// change. Dropped during the commit, the caller cannot know whether the order was
     /// placed.
     pub async fn place_order(&self, new: &NewOrder) -> Result<(Order, i64), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut tx = self.writer.begin().await.map_err(classify)?;
         let Some((price_cents, stock_left)) = take_stock(&mut tx, new).await? else {
             drop(tx); // rolls back; then say why nothing was taken
             let item = self.item(new.item_id).await?;
@@ -254,7 +259,7 @@ impl Store {
     /// acquires); a drop only stops the wait for connections in use, which close when they
     /// come back.
     pub async fn close(&self) {
-        self.pool.close().await;
+        tokio::join!(self.pool.close(), self.writer.close());
     }
 }
 
@@ -300,6 +305,34 @@ async fn record_order(
     })
 }
 // ANCHOR_END: order_statements
+
+/// What every pool of the store shares: how many connections, and how long a request
+/// waits for one before it is answered 503.
+fn pool_options(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+}
+
+/// SQLite's connections: writers wait for the lock instead of failing, readers never
+/// block the writer, foreign keys are checked. `synchronous = NORMAL`, WAL mode's usual
+/// setting, leaves out the fsync at each commit: a crash of the process loses nothing,
+/// a power cut may lose the last commits, and the file is never corrupted. No ping
+/// before each use: a SQLite connection is a handle on a file in this process, never
+/// dropped by a server, and the ping would be one more trip to its worker thread.
+fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
+    pool_options(max_connections)
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA busy_timeout = 5000").await?;
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                Ok(())
+            })
+        })
+}
 
 fn item_of_row((id, name, price_cents, stock): (i64, String, i64, i64)) -> Item {
     Item {

@@ -51,9 +51,9 @@ async fn write_lock(url: &str) -> SqliteConnection {
     other
 }
 
-/// Waits until the pool's only connection is taken: the call under test holds it.
+/// Waits until the writer's only connection is taken: the call under test holds it.
 async fn until_taken(store: &Store) {
-    while store.pool().num_idle() > 0 {
+    while store.writer().num_idle() > 0 {
         tokio::task::yield_now().await;
     }
 }
@@ -99,6 +99,7 @@ async fn a_dropped_close_has_still_closed_the_pool() {
     let held = store.pool().acquire().await.unwrap();
     drop_pending(store.close()).await;
     assert!(store.pool().is_closed());
+    assert!(store.writer().is_closed());
     assert!(matches!(
         store.item(1).await,
         Err(StoreError::Database(sqlx::Error::PoolClosed))

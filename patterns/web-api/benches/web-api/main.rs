@@ -48,10 +48,11 @@ struct Args {
 const SERVE_BOUND: &str = "--serve-bound";
 
 /// A server to start for each workload: its variant name, the runtime or loop it runs
-/// on, and the command.
+/// on, the allocator of its process, and the command.
 struct Server {
     variant: String,
     runtime: &'static str,
+    allocator: &'static str,
     command: Command,
 }
 
@@ -82,7 +83,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             for server in servers(&args, &bench)? {
                 let process = ServerProcess::start(server.command, "serving ")
                     .with_context(|| format!("starting {}", server.variant))?;
-                let record = runtime.block_on(measure(
+                let mut record = runtime.block_on(measure(
                     &process,
                     &bench,
                     &server.variant,
@@ -90,6 +91,8 @@ fn run(args: Args) -> anyhow::Result<()> {
                     connections,
                     requests,
                 ))?;
+                // The record describes the server's process, not this generator's.
+                record.allocator = Some(server.allocator.into());
                 bench.record(record.on(server.runtime))?;
             }
             bench.finish()?;
@@ -110,6 +113,7 @@ fn servers(args: &Args, bench: &Bench) -> anyhow::Result<Vec<Server>> {
         servers.push(Server {
             variant: "axum-web-api".into(),
             runtime: "multi_thread",
+            allocator: "system",
             command,
         });
     }
@@ -119,6 +123,7 @@ fn servers(args: &Args, bench: &Bench) -> anyhow::Result<Vec<Server>> {
         servers.push(Server {
             variant: "bound-bare-hyper".into(),
             runtime: "multi_thread",
+            allocator: bench_harness::ALLOCATOR,
             command,
         });
     }
@@ -139,6 +144,7 @@ fn servers(args: &Args, bench: &Bench) -> anyhow::Result<Vec<Server>> {
             servers.push(Server {
                 variant,
                 runtime: "uvloop",
+                allocator: "pymalloc",
                 command,
             });
         }
@@ -156,6 +162,7 @@ fn servers(args: &Args, bench: &Bench) -> anyhow::Result<Vec<Server>> {
             servers.push(Server {
                 variant: "python-aiohttp-web".into(),
                 runtime: event_loop.name(),
+                allocator: "pymalloc",
                 command,
             });
         }

@@ -49,9 +49,10 @@ class Store:
     async def open(cls, path):
         db = await aiosqlite.connect(path)
         # As the Rust store: writers wait for the lock, readers never block the writer
-        # (and several worker processes can share the file).
+        # (and several worker processes can share the file), commits skip the fsync.
         await db.execute("PRAGMA busy_timeout = 5000")
         await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
         await db.executescript(SCHEMA)
         return cls(db)
