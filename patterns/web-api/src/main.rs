@@ -37,6 +37,9 @@ struct Args {
     /// The database: postgres://... or sqlite:... (default: a temporary SQLite file).
     #[arg(long, env = "DATABASE_URL", value_parser = database_url)]
     database_url: Option<String>,
+    /// Database connections for reads (on SQLite, writes have one of their own).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pool_size: u32,
     /// Requests handled at once; more are answered 503.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     concurrency: u32,
@@ -72,7 +75,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     });
     let config = LifespanConfig {
         database_url,
-        max_connections: 8,
+        max_connections: args.pool_size,
         summary_every: Duration::from_secs(30),
         event_backlog: 256,
     };

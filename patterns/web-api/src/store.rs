@@ -306,6 +306,7 @@ async fn record_order(
 }
 // ANCHOR_END: order_statements
 
+// ANCHOR: pool_options
 /// What every pool of the store shares: how many connections, and how long a request
 /// waits for one before it is answered 503.
 fn pool_options(max_connections: u32) -> AnyPoolOptions {
@@ -333,6 +334,7 @@ fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
             })
         })
 }
+// ANCHOR_END: pool_options
 
 fn item_of_row((id, name, price_cents, stock): (i64, String, i64, i64)) -> Item {
     Item {
