@@ -55,18 +55,7 @@ async fn one_request(
 async fn the_fixture_server_holds_ten_thousand_connections_at_once() {
     // Client and server are separate processes, each needing about 10,000 descriptors.
     let needed = CONNECTIONS as u64 + 500;
-    let mut limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
-    if limit < needed {
-        // Only root may raise the hard limit; anyone else keeps the one they have.
-        let _ = rlimit::Resource::NOFILE.set(needed, needed);
-        limit = rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft);
-    }
-    if limit < needed {
-        assert!(
-            std::env::var("CI").is_err(),
-            "open-files limit {limit}: 10,500 needed under CI=true"
-        );
-        eprintln!("SKIPPED: open-files limit {limit}, 10,500 needed");
+    if external_tools::require("open files", external_tools::open_files(needed)).is_none() {
         return;
     }
     let mut server = Command::new(binary("fixture-server").unwrap())

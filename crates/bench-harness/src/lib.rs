@@ -24,12 +24,14 @@
 //! - [`record`](mod@record): [`Record`], one line of output, and [`comparison`];
 //! - [`session`](mod@session): [`Options`], [`main`], [`PythonLoop`] and [`Bench`], one run;
 //! - [`machine`](mod@machine): [`measure`], the runtimes, and `/proc` readers;
+//! - [`server`](mod@server): [`ServerProcess`], a server under test in its own process;
 //! - [`figures`]: the chapters' tables and plots, from the results file.
 
 pub mod figures;
 pub mod machine;
 mod provenance;
 pub mod record;
+pub mod server;
 pub mod session;
 
 pub use machine::{
@@ -37,6 +39,7 @@ pub use machine::{
 };
 pub use provenance::{Provenance, PythonVersions};
 pub use record::{Record, comparison};
+pub use server::ServerProcess;
 pub use session::{Bench, Options, PythonLoop, main};
 
 #[cfg(feature = "mimalloc")]

@@ -15,6 +15,9 @@ const PYTHON_PACKAGES: &[&str] = &[
     "aiosqlite",
     "websockets",
     "redis",
+    "fastapi",
+    "uvicorn",
+    "httptools",
 ];
 
 /// What produced a record. Every record of one run carries the same provenance.

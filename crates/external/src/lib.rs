@@ -41,6 +41,22 @@ pub fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
     }
 }
 
+/// Raises this process's open-files limit to at least `needed` (its children inherit
+/// it); `Err` says the limit reached when only root could raise it further. For
+/// [`require`]: tests that hold thousands of connections.
+pub fn open_files(needed: u64) -> Result<u64, String> {
+    let mut limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
+    if limit < needed {
+        // Only root may raise the hard limit; anyone else keeps the one they have.
+        let _ = rlimit::Resource::NOFILE.set(needed, needed);
+        limit = rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft);
+    }
+    if limit < needed {
+        return Err(format!("open-files limit {limit}, {needed} needed"));
+    }
+    Ok(limit)
+}
+
 /// The Python packages the references use, one requirements file for all of them.
 pub const REQUIREMENTS: &str = "tests/requirements.txt";
 
@@ -57,6 +73,10 @@ pub const PYTHON_MODULES: &[&str] = &[
     "pytest",
     "pytest_asyncio",
     "redis",
+    "fastapi",
+    "uvicorn",
+    "httptools",
+    "httpx",
 ];
 
 /// The file `name` in the first directory of `PATH` that has it.

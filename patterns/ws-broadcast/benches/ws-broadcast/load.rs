@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async_with_config};
 
 use crate::Plan;
-use crate::server::ServerProcess;
+use bench_harness::ServerProcess;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -97,7 +97,7 @@ pub(crate) async fn one_run(
     });
     let mut receivers = JoinSet::new();
     for index in 0..plan.clients {
-        let (socket, _) = connect(format!("{}?name=r{run}-{index}", server.ws_url)).await?;
+        let (socket, _) = connect(format!("ws://{}/ws?name=r{run}-{index}", server.addr)).await?;
         let (progress, messages) = (Arc::clone(&progress), plan.messages);
         receivers.spawn(async move {
             let received = receive(socket, index, &progress, messages, started).await;
@@ -108,7 +108,7 @@ pub(crate) async fn one_run(
         });
     }
     let sender_name = format!("sender{run}");
-    let (sender, _) = connect(format!("{}?name={sender_name}", server.ws_url)).await?;
+    let (sender, _) = connect(format!("ws://{}/ws?name={sender_name}", server.addr)).await?;
     // The sender reads too (the notices of those who leave), or it would be dropped.
     let (mut sender, mut notices) = sender.split();
     let draining = tokio::spawn(async move { while let Some(Ok(_)) = notices.next().await {} });

@@ -9,7 +9,8 @@
 //! `--window` messages ahead of the slowest client, so no client falls a full outbox
 //! behind and is dropped: both servers run the same policy and must lose nothing.
 //!
-//! The load client is in `load.rs`, the server processes it measures in `server.rs`.
+//! The load client is in `load.rs`; the server processes it measures are bench-harness's
+//! `ServerProcess`.
 //!
 //! ```text
 //! cargo bench -p ws-broadcast
@@ -17,17 +18,15 @@
 //! ```
 
 mod load;
-mod server;
 
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use bench_harness::{Bench, Options, PythonLoop, Record, python_script};
+use bench_harness::{Bench, Options, PythonLoop, Record, ServerProcess, python_script};
 use clap::Parser;
 
 use load::{one_run, raise_open_files_limit};
-use server::ServerProcess;
 
 /// Fan-out of one sender's messages to N WebSocket clients, Rust and Python servers.
 #[derive(Debug, Parser)]
@@ -103,7 +102,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         for (variant, event_loop, command) in servers {
-            let server = ServerProcess::start(command)
+            let server = ServerProcess::start(command, "chat page: ")
                 .with_context(|| format!("starting the {variant} server"))?;
             let record = runtime.block_on(measure(&server, bench.workload(), variant, &plan))?;
             // The Rust server runs on `#[tokio::main]`'s multi-thread runtime.
