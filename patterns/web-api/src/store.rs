@@ -42,7 +42,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
-/// Items and orders, over a pool. Cloning is cheap: clones share the pool.
+/// Items and orders, over sqlx pools: one on PostgreSQL; on SQLite one for reads and one
+/// connection for writes. Cloning is cheap: clones share the pools.
 #[derive(Debug, Clone)]
 pub struct Store {
     /// Reads, and on PostgreSQL writes too.
@@ -55,8 +56,9 @@ pub struct Store {
 
 impl Store {
     // ANCHOR: open
-    /// Opens a pool to `url` (`sqlite:...` or `postgres://...`) and applies the
-    /// migrations of its database.
+    /// Opens the pools to `url` (`sqlite:...` or `postgres://...`) and applies the
+    /// migrations of its database. `max_connections` sizes the pool for reads (on
+    /// PostgreSQL, the only pool); on SQLite writes have one connection of their own.
     ///
     /// # Cancel safety
     ///
@@ -255,7 +257,7 @@ impl Store {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe: the pool is closed at the first poll (no new
+    /// This method is cancel safe: the pools are closed at the first poll (no new
     /// acquires); a drop only stops the wait for connections in use, which close when they
     /// come back.
     pub async fn close(&self) {
