@@ -1,0 +1,148 @@
+//! TCP beside asyncio's streams: `TcpListener` for `start_server`, `TcpStream` for
+//! `open_connection`, an accept loop that gives each connection a task of its own and
+//! stops on a token, an echo handler and a line handler.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use futures::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio_util::codec::Framed;
+use tokio_util::sync::CancellationToken;
+
+use crate::framing::{FrameError, Lines};
+
+/// What an accept loop did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Handlers that returned an error.
+    pub failed: u64,
+    /// Handlers that panicked; the loop went on serving.
+    pub panicked: u64,
+}
+
+// ANCHOR: accept_loop
+/// Accepts connections until `stop` is cancelled, each handled by `handler` in a task of
+/// its own (what a handler returns on success is dropped) (asyncio's `start_server` callback), with `TCP_NODELAY` set: a request and
+/// its answer are small writes, and Nagle's algorithm would hold the second of two until
+/// the first is acknowledged. At the stop, the handlers still running are aborted.
+///
+/// # Cancel safety
+///
+/// This method is cancel safe: dropped, it drops its `JoinSet`, which aborts every
+/// handler; no connection outlives it.
+pub async fn accept_loop<F, Fut, T, E>(
+    listener: TcpListener,
+    stop: CancellationToken,
+    handler: F,
+) -> io::Result<Accepted>
+where
+    F: Fn(TcpStream, SocketAddr) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let mut handlers = JoinSet::new();
+    let mut accepted = Accepted::default();
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            incoming = listener.accept() => {
+                let (stream, peer) = incoming?;
+                stream.set_nodelay(true)?;
+                accepted.connections += 1;
+                // Called inside the task, so a panic in the handler, even before its
+                // first `.await`, ends that task and not the loop.
+                let handler = handler.clone();
+                handlers.spawn(async move { handler(stream, peer).await });
+            }
+            Some(done) = handlers.join_next(), if !handlers.is_empty() => {
+                count(&mut accepted, done);
+            }
+        }
+    }
+    handlers.abort_all();
+    while let Some(done) = handlers.join_next().await {
+        count(&mut accepted, done);
+    }
+    Ok(accepted)
+}
+// ANCHOR_END: accept_loop
+
+/// Counts a finished handler: an error or a panic is logged and counted, never fatal.
+fn count<T, E: std::fmt::Display>(
+    accepted: &mut Accepted,
+    done: Result<Result<T, E>, tokio::task::JoinError>,
+) {
+    match done {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => {
+            accepted.failed += 1;
+            tracing::warn!(%error, "a connection failed");
+        }
+        Err(join) if join.is_panic() => {
+            accepted.panicked += 1;
+            tracing::error!("a connection's handler panicked");
+        }
+        Err(_) => {} // aborted at the stop
+    }
+}
+
+// ANCHOR: echo
+/// Writes back everything the peer sends until it half-closes, then closes its own
+/// side; returns the bytes echoed. `tokio::io::copy` is the `while data := await
+/// reader.read(n): writer.write(data); await writer.drain()` loop.
+///
+/// # Cancel safety
+///
+/// This method is not cancel safe: bytes read but not yet written back are lost with
+/// the future.
+pub async fn echo(mut stream: TcpStream) -> io::Result<u64> {
+    let (mut reader, mut writer) = stream.split();
+    let echoed = tokio::io::copy(&mut reader, &mut writer).await?;
+    writer.shutdown().await?;
+    Ok(echoed)
+}
+// ANCHOR_END: echo
+
+/// What a line connection did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Lines answered.
+    pub answered: u64,
+    /// Lines refused (too long, not UTF-8), each answered with an `error:` line.
+    pub refused: u64,
+}
+
+// ANCHOR: shout
+/// Answers each line with the line in capitals. A line that is too long or not UTF-8
+/// is answered with `error: <why>` and skipped; the connection goes on.
+///
+/// # Cancel safety
+///
+/// This method is not cancel safe: a line read but not yet answered is lost with the
+/// future, and an answer may be half written.
+pub async fn shout(stream: TcpStream, max_line: usize) -> Result<LineCounts, FrameError> {
+    let mut lines = Framed::new(stream, Lines::new(max_line));
+    let mut counts = LineCounts::default();
+    // The outer `?` ends the connection (an I/O error); the inner result is one line.
+    while let Some(line) = lines.next().await {
+        match line? {
+            Ok(line) => {
+                lines.send(line.to_uppercase()).await?;
+                counts.answered += 1;
+            }
+            Err(refused) => {
+                lines.send(format!("error: {refused}")).await?;
+                counts.refused += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+// ANCHOR_END: shout
