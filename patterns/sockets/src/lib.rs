@@ -11,17 +11,21 @@
 //! | `writer.write_eof()` | `shutdown()` on the write half |
 //! | `get_extra_info('peername')` | `peer_addr()` |
 //! | `create_datagram_endpoint`, `DatagramProtocol` | `UdpSocket`, [`answer_loop`], [`request`] |
+//! | `start_unix_server`, `open_unix_connection` | [`UnixServer`], `UnixStream::connect` |
 //!
 //! # Layout
 //!
 //! - [`framing`]: codecs for lines, length-prefixed frames and JSON.
 //! - [`tcp`]: the accept loop, an echo handler and a line handler.
 //! - [`udp`]: a datagram server and a client that retries.
+//! - [`unix`]: a Unix socket listener that cleans up its file.
 
 pub mod framing;
 pub mod tcp;
 pub mod udp;
+pub mod unix;
 
 pub use framing::{FrameError, Frames, Json, Lines, Message};
 pub use tcp::{Accepted, LineCounts, accept_loop, echo, shout};
 pub use udp::{Answered, Retry, UdpError, answer_loop, request};
+pub use unix::UnixServer;

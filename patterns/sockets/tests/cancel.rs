@@ -125,3 +125,16 @@ async fn a_dropped_answer_loop_leaves_the_next_datagram_in_the_socket() {
     assert_eq!(answer.0, b"next");
     assert_eq!(served.unwrap().answered, 2);
 }
+
+#[tokio::test]
+async fn a_dropped_unix_accept_leaves_the_connection_for_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sockets::UnixServer::bind(dir.path().join("s.sock"), 0o600)
+        .await
+        .unwrap();
+    drop_pending(server.accept()).await;
+    let _client = tokio::net::UnixStream::connect(server.path())
+        .await
+        .unwrap();
+    server.accept().await.unwrap();
+}

@@ -107,18 +107,18 @@ async fn the_accept_loop_counts_failures_and_panics_and_keeps_serving() {
 async fn at_the_stop_handlers_still_running_are_aborted_and_their_sockets_closed() {
     let (listener, addr) = listener().await;
     let stop = CancellationToken::new();
-    let server = tokio::spawn(accept_loop(
-        listener,
-        stop.clone(),
-        |stream, _| async move {
+    let (started, mut handling) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(accept_loop(listener, stop.clone(), move |stream, _| {
+        let started = started.clone();
+        async move {
             // Holds the connection until aborted.
-            std::future::pending::<()>().await;
-            drop(stream);
-            Ok::<(), std::io::Error>(())
-        },
-    ));
+            let _held = stream;
+            started.send(()).unwrap();
+            std::future::pending::<Result<(), std::io::Error>>().await
+        }
+    }));
     let mut client = TcpStream::connect(&addr).await.unwrap();
-    client.write_all(b"x").await.unwrap();
+    handling.recv().await.unwrap(); // the handler holds the connection
     stop.cancel();
     let accepted = server.await.unwrap().unwrap();
     assert_eq!(accepted.connections, 1);
