@@ -4,9 +4,14 @@
 use std::time::Duration;
 
 use cancel_check::{drop_pending, drop_pending_after};
-use sockets::{Retry, accept_loop, answer_loop, echo, request, shout};
+use sockets::tls::{self, upgrade_client, upgrade_server};
+use sockets::{
+    Lines, Retry, SelfSigned, TlsError, accept_loop, answer_loop, connector_trusting, echo,
+    request, shout,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 
 /// A connected pair of loopback TCP streams: (client, server side).
@@ -137,4 +142,56 @@ async fn a_dropped_unix_accept_leaves_the_connection_for_the_next() {
         .await
         .unwrap();
     server.accept().await.unwrap();
+}
+
+// The TLS handshakes: dropped while they wait for the peer, the connection is closed,
+// and the peer's side of the handshake fails instead of hanging.
+
+const WITHIN: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn a_dropped_tls_accept_closes_the_connection() {
+    let identity = SelfSigned::generate(&["localhost"]).unwrap();
+    let acceptor = identity.acceptor().unwrap();
+    let connector = connector_trusting(identity.certificate()).unwrap();
+    let (client, server) = tcp_pair().await;
+    drop_pending(tls::accept(&acceptor, server, WITHIN)).await; // waits for a ClientHello
+    let failed = tls::connect(&connector, "localhost", client, WITHIN).await;
+    assert!(matches!(failed, Err(TlsError::Handshake(_))), "{failed:?}");
+}
+
+#[tokio::test]
+async fn a_dropped_tls_connect_closes_the_connection() {
+    let identity = SelfSigned::generate(&["localhost"]).unwrap();
+    let acceptor = identity.acceptor().unwrap();
+    let connector = connector_trusting(identity.certificate()).unwrap();
+    let (client, server) = tcp_pair().await;
+    // Pending once its ClientHello is sent: waiting for the server's answer.
+    drop_pending(tls::connect(&connector, "localhost", client, WITHIN)).await;
+    let failed = tls::accept(&acceptor, server, WITHIN).await;
+    assert!(
+        failed.is_err(),
+        "the server's handshake ended with the client's drop"
+    );
+}
+
+#[tokio::test]
+async fn dropped_upgrades_close_the_connection() {
+    let identity = SelfSigned::generate(&["localhost"]).unwrap();
+    let acceptor = identity.acceptor().unwrap();
+    let connector = connector_trusting(identity.certificate()).unwrap();
+
+    let (mut client, server) = tcp_pair().await;
+    let plain = Framed::new(server, Lines::new(64));
+    drop_pending(upgrade_server(plain, &acceptor, WITHIN)).await;
+    assert!(
+        read_until_closed(&mut client)
+            .await
+            .is_ok_and(|b| b.is_empty())
+    );
+
+    let (client, server) = tcp_pair().await;
+    let plain = Framed::new(client, Lines::new(64));
+    drop_pending(upgrade_client(plain, &connector, "localhost", WITHIN)).await;
+    assert!(tls::accept(&acceptor, server, WITHIN).await.is_err());
 }
