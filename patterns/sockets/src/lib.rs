@@ -27,7 +27,7 @@ pub mod udp;
 pub mod unix;
 
 pub use framing::{FrameError, Frames, Json, Lines, Message};
-pub use tcp::{Accepted, LineCounts, accept_loop, echo, shout};
+pub use tcp::{Accepted, Ended, LineCounts, LineLimits, accept_loop, echo, shout};
 pub use tls::{SelfSigned, TlsError, connector_trusting};
 pub use udp::{Answered, Retry, UdpError, answer_loop, request};
 pub use unix::UnixServer;

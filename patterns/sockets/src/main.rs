@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use patterns_core::{app, cli};
-use sockets::{Retry, accept_loop, answer_loop, echo, request, shout};
+use sockets::{LineLimits, Retry, accept_loop, answer_loop, echo, request, shout};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio_util::sync::CancellationToken;
@@ -93,7 +93,11 @@ async fn lines(max_line: usize) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let server = tokio::spawn(async move {
         let (stream, _) = listener.accept().await?;
-        anyhow::Ok(shout(stream, max_line).await?)
+        let limits = LineLimits {
+            max_line,
+            idle: Duration::from_secs(10),
+        };
+        anyhow::Ok(shout(stream, limits).await?)
     });
     let (reader, mut writer) = TcpStream::connect(address).await?.into_split();
     let long = "y".repeat(max_line + 1);

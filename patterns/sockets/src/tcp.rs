@@ -5,11 +5,13 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio::time::timeout;
 use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 
@@ -110,6 +112,28 @@ pub async fn echo(mut stream: TcpStream) -> io::Result<u64> {
 }
 // ANCHOR_END: echo
 
+/// How much a line connection may take: the longest line, and how long the peer may
+/// take to send its next whole line or to make room for an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineLimits {
+    /// The longest line, in bytes.
+    pub max_line: usize,
+    /// The time allowed for each line to arrive, and for each answer to be written.
+    pub idle: Duration,
+}
+
+/// Why a line connection ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The peer closed its side (asyncio's `eof_received`, then `connection_lost(None)`).
+    #[default]
+    PeerClosed,
+    /// No whole line came within the limit: an idle peer, or one sending a byte at a time.
+    Idle,
+    /// The peer did not read its answers, and they filled the socket's buffers.
+    Stalled,
+}
+
 /// What a line connection did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LineCounts {
@@ -117,32 +141,55 @@ pub struct LineCounts {
     pub answered: u64,
     /// Lines refused (too long, not UTF-8), each answered with an `error:` line.
     pub refused: u64,
+    /// Why the connection ended.
+    pub ended: Ended,
 }
 
 // ANCHOR: shout
 /// Answers each line with the line in capitals. A line that is too long or not UTF-8
 /// is answered with `error: <why>` and skipped; the connection goes on.
 ///
+/// This is the task an asyncio `Protocol` becomes: `connection_made` is the top of the
+/// function, `data_received` the codec's buffering behind `next()`, `connection_lost`
+/// the end of the stream; the `call_later` idle timer is a `timeout` around each line,
+/// and `pause_writing` is the `.await` on `send`, also bounded, so a peer that never
+/// reads is closed instead of held.
+///
 /// # Cancel safety
 ///
 /// This method is not cancel safe: a line read but not yet answered is lost with the
 /// future, and an answer may be half written.
-pub async fn shout(stream: TcpStream, max_line: usize) -> Result<LineCounts, FrameError> {
-    let mut lines = Framed::new(stream, Lines::new(max_line));
+pub async fn shout(stream: TcpStream, limits: LineLimits) -> Result<LineCounts, FrameError> {
+    let mut lines = Framed::new(stream, Lines::new(limits.max_line));
     let mut counts = LineCounts::default();
-    // The outer `?` ends the connection (an I/O error); the inner result is one line.
-    while let Some(line) = lines.next().await {
-        match line? {
-            Ok(line) => {
-                lines.send(line.to_uppercase()).await?;
-                counts.answered += 1;
-            }
-            Err(refused) => {
-                lines.send(format!("error: {refused}")).await?;
-                counts.refused += 1;
-            }
+    loop {
+        // The whole line must come within `idle`: a timer per read would be reset by
+        // every byte of a slowloris.
+        let line = match timeout(limits.idle, lines.next()).await {
+            Err(_) => return Ok(counts.end(Ended::Idle)),
+            Ok(None) => return Ok(counts.end(Ended::PeerClosed)),
+            // The outer `?` ends the connection (an I/O error); the inner result is one line.
+            Ok(Some(line)) => line?,
+        };
+        let answer = match &line {
+            Ok(line) => line.to_uppercase(),
+            Err(refused) => format!("error: {refused}"),
+        };
+        match timeout(limits.idle, lines.send(answer)).await {
+            Err(_) => return Ok(counts.end(Ended::Stalled)),
+            Ok(sent) => sent?,
+        }
+        match line {
+            Ok(_) => counts.answered += 1,
+            Err(_) => counts.refused += 1,
         }
     }
-    Ok(counts)
 }
 // ANCHOR_END: shout
+
+impl LineCounts {
+    fn end(mut self, why: Ended) -> Self {
+        self.ended = why;
+        self
+    }
+}

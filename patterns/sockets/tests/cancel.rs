@@ -6,8 +6,8 @@ use std::time::Duration;
 use cancel_check::{drop_pending, drop_pending_after};
 use sockets::tls::{self, upgrade_client, upgrade_server};
 use sockets::{
-    Lines, Retry, SelfSigned, TlsError, accept_loop, answer_loop, connector_trusting, echo,
-    request, shout,
+    LineLimits, Lines, Retry, SelfSigned, TlsError, accept_loop, answer_loop, connector_trusting,
+    echo, request, shout,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -70,7 +70,14 @@ async fn a_dropped_echo_closes_the_connection_and_loses_what_it_had_not_written(
 #[tokio::test]
 async fn a_dropped_shout_closes_the_connection() {
     let (mut client, server) = tcp_pair().await;
-    drop_pending(shout(server, 16)).await;
+    drop_pending(shout(
+        server,
+        LineLimits {
+            max_line: 16,
+            idle: Duration::from_secs(10),
+        },
+    ))
+    .await;
     client.write_all(b"hello\n").await.ok();
     let rest = read_until_closed(&mut client).await.unwrap_or_default();
     assert!(rest.is_empty(), "no answer after the drop");

@@ -2,10 +2,15 @@
 
 use std::time::Duration;
 
-use sockets::{Accepted, LineCounts, accept_loop, echo, shout};
+use sockets::{Accepted, Ended, LineCounts, LineLimits, accept_loop, echo, shout};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
+
+const LIMITS: LineLimits = LineLimits {
+    max_line: 16,
+    idle: Duration::from_secs(10),
+};
 
 async fn listener() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -35,7 +40,7 @@ async fn the_line_server_answers_and_refuses_bad_lines_without_dropping_the_conn
     let (listener, addr) = listener().await;
     let server = tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
-        shout(stream, 16).await.unwrap()
+        shout(stream, LIMITS).await.unwrap()
     });
     let client = TcpStream::connect(&addr).await.unwrap();
     let (reader, mut writer) = client.into_split();
@@ -62,7 +67,8 @@ async fn the_line_server_answers_and_refuses_bad_lines_without_dropping_the_conn
         server.await.unwrap(),
         LineCounts {
             answered: 2,
-            refused: 2
+            refused: 2,
+            ended: Ended::PeerClosed,
         }
     );
 }
@@ -128,4 +134,78 @@ async fn at_the_stop_handlers_still_running_are_aborted_and_their_sockets_closed
         matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
         "the server side is closed"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slowloris_sending_a_byte_at_a_time_is_closed_when_its_line_is_late() {
+    let (listener, addr) = listener().await;
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let started = tokio::time::Instant::now();
+        (shout(stream, LIMITS).await.unwrap(), started.elapsed())
+    });
+    let mut client = TcpStream::connect(&addr).await.unwrap();
+    client.write_all(b"ok\n").await.unwrap();
+    // One byte every second: each read comes well within `idle`, the line never does.
+    let dripping = tokio::spawn(async move {
+        let mut sent = 0;
+        while client.write_all(b"a").await.is_ok() && sent < 1000 {
+            sent += 1;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        sent
+    });
+    let (counts, took) = server.await.unwrap();
+    assert_eq!(counts.ended, Ended::Idle);
+    assert_eq!(counts.answered, 1);
+    // The clock is paused: the first line came at once, the second was given `idle`.
+    assert_eq!(took, LIMITS.idle);
+    assert!(
+        dripping.await.unwrap() < 20,
+        "the server closed the connection"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_never_reads_is_closed_and_the_server_serves_the_others() {
+    let (listener, addr) = listener().await;
+    let stop = CancellationToken::new();
+    let (ended, mut endings) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(accept_loop(listener, stop.clone(), move |stream, _| {
+        let ended = ended.clone();
+        async move {
+            let counts = shout(stream, LIMITS).await?;
+            ended.send(counts).unwrap();
+            Ok::<_, sockets::FrameError>(())
+        }
+    }));
+    // Sends lines and never reads the answers, until its own writes stop.
+    let mut deaf = TcpStream::connect(&addr).await.unwrap();
+    let flooding = tokio::spawn(async move {
+        let lines = b"a line to answer\n".repeat(1024);
+        let mut sent = 0usize;
+        while let Ok(Ok(())) =
+            tokio::time::timeout(Duration::from_secs(60), deaf.write_all(&lines)).await
+        {
+            sent += lines.len();
+        }
+        sent
+    });
+    // Meanwhile another client is answered.
+    let mut polite = TcpStream::connect(&addr).await.unwrap();
+    polite.write_all(b"hi\n").await.unwrap();
+    polite.shutdown().await.unwrap();
+    let mut answer = String::new();
+    polite.read_to_string(&mut answer).await.unwrap();
+    assert_eq!(answer, "HI\n");
+    let first = endings.recv().await.unwrap();
+    assert_eq!(first.ended, Ended::PeerClosed);
+    let deaf = endings.recv().await.unwrap();
+    assert_eq!(deaf.ended, Ended::Stalled);
+    assert!(deaf.answered > 0, "{deaf:?}");
+    // What the server took in is bounded by the socket buffers, not by the client.
+    let sent = flooding.await.unwrap();
+    assert!(sent < 64 << 20, "{sent} bytes went in");
+    stop.cancel();
+    assert_eq!(server.await.unwrap().unwrap().failed, 0);
 }
