@@ -129,3 +129,51 @@ async fn a_request_too_long_for_a_datagram_is_refused_before_sending() {
     ));
     assert_eq!(pair.stop_after(0).await, Answered::default());
 }
+
+/// The receiver cannot see a datagram the kernel dropped; the sender counts the loss by
+/// the tags that never came back.
+#[tokio::test(start_paused = true)]
+async fn a_burst_over_the_receive_buffer_loses_datagrams_the_sender_counts_and_the_server_serves_on()
+ {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.connect(socket.local_addr().unwrap()).await.unwrap();
+    // The server is bound but not reading yet: 5 MB meets a receive buffer of about 200 KB.
+    const SENT: u32 = 5000;
+    for tag in 0..SENT {
+        let mut datagram = tag.to_be_bytes().to_vec();
+        datagram.resize(1000, b'.');
+        client.send(&datagram).await.unwrap();
+    }
+    let stop = CancellationToken::new();
+    let server = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            // Answers with the tag alone, so the answers fit the client's buffer.
+            answer_loop(&socket, 1024, stop, |datagram, _| {
+                Some(datagram[..4].to_vec())
+            })
+            .await
+        }
+    });
+    let mut back = std::collections::HashSet::new();
+    let mut answer = [0u8; 64];
+    while let Ok(Ok(n)) =
+        tokio::time::timeout(Duration::from_secs(1), client.recv(&mut answer)).await
+    {
+        assert_eq!(n, 4);
+        back.insert(u32::from_be_bytes(answer[..4].try_into().unwrap()));
+    }
+    let lost = SENT - back.len() as u32;
+    assert!(lost > 0 && !back.is_empty(), "{lost} of {SENT} lost");
+    // The burst over, a request is answered as usual.
+    let (reply, tries) = request(&client, SENT, b"after", RETRY).await.unwrap();
+    assert_eq!((&reply[..], tries), (&b""[..], 1));
+    stop.cancel();
+    let served = server.await.unwrap().unwrap();
+    assert_eq!(
+        served.answered,
+        back.len() as u64 + 1,
+        "every datagram that came was answered"
+    );
+}
