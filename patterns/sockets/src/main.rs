@@ -7,13 +7,17 @@
 //! RUST_LOG=debug cargo run -p sockets               # the UDP retries, as they happen
 //! ```
 
+mod demo;
+
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use patterns_core::{app, cli};
+use sockets::unix::UnixServer;
 use sockets::{LineLimits, Retry, accept_loop, answer_loop, echo, request, shout};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -26,6 +30,10 @@ struct Args {
     /// Serve TCP echo on this address until Ctrl-C, instead of the demo.
     #[arg(long, value_name = "ADDR", value_parser = cli::listen_addr)]
     echo: Option<SocketAddr>,
+    /// Serve the JSON frames on this Unix socket path until Ctrl-C, instead of the demo;
+    /// the socket file is removed at the end.
+    #[arg(long, value_name = "PATH", conflicts_with = "echo")]
+    unix: Option<PathBuf>,
     /// The longest line the line server takes, in bytes.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     max_line: u32,
@@ -33,16 +41,43 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    app::run(demo(Args::parse())).await
+    app::run(run(Args::parse())).await
 }
 
-async fn demo(args: Args) -> anyhow::Result<()> {
+async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(address) = args.echo {
         return serve_echo(address).await;
     }
+    if let Some(path) = args.unix {
+        return serve_unix(path).await;
+    }
     tcp_echo().await?;
     lines(args.max_line as usize).await?;
-    udp().await
+    udp().await?;
+    let path = std::env::temp_dir().join(format!("sockets-demo-{}.sock", std::process::id()));
+    demo::unix_json::demo(&path).await?;
+    demo::tls::demo().await
+}
+
+/// `--unix`: JSON frames answered until Ctrl-C; dropping the server removes its file.
+async fn serve_unix(path: PathBuf) -> anyhow::Result<()> {
+    let server = UnixServer::bind(&path, 0o600)
+        .await
+        .with_context(|| format!("cannot listen on {}", path.display()))?;
+    println!("json frames on {}; Ctrl-C stops", path.display());
+    let stop = CancellationToken::new();
+    let ctrl_c = patterns_core::shutdown::ctrl_c()?;
+    let serving = tokio::spawn(demo::unix_json::serve(server, stop.clone()));
+    ctrl_c.await?;
+    stop.cancel();
+    let served = serving.await?;
+    println!(
+        "served {} requests; {} removed: {}",
+        served.answered,
+        path.display(),
+        !path.exists()
+    );
+    Ok(())
 }
 
 /// `--echo`: every connection echoed until Ctrl-C.
