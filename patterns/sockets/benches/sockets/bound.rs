@@ -1,5 +1,7 @@
-//! The bound: the same exchanges in blocking `std::net`, a thread per connection on each
-//! side, no runtime and no codec.
+//! The bounds: the same exchanges in blocking `std::net` with no runtime and no codec,
+//! either a thread per connection on each side, or one thread making the calls in turn
+//! (every read finds its bytes already there, so nothing waits: what is left is the
+//! kernel's own cost per round trip).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -157,4 +159,73 @@ fn udp_client(socket: UdpSocket, size: usize, trips: u64) -> anyhow::Result<()> 
         anyhow::ensure!(back[..n] == request[..], "an answer to another request");
     }
     Ok(())
+}
+
+/// One thread, both sides of every connection: the write, the server's read and write,
+/// the client's read, connection after connection, trip after trip.
+pub(crate) fn time_syscalls(
+    runs: u32,
+    workload: Workload,
+    per: u64,
+) -> anyhow::Result<(&'static str, Vec<Duration>)> {
+    let (n, size) = (workload.connections, workload.size);
+    let framed = workload.kind == Kind::Framed;
+    let wire = if framed { size + 4 } else { size };
+    let message = vec![7u8; wire];
+    let mut back = vec![0u8; wire];
+    let mut durations = Vec::with_capacity(runs as usize);
+    match workload.kind {
+        Kind::Echo | Kind::Framed => {
+            let listener = TcpListener::bind("127.0.0.1:0")?;
+            let address = listener.local_addr()?;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                let client = TcpStream::connect(address)?;
+                let (server, _) = listener.accept()?;
+                client.set_nodelay(true)?;
+                server.set_nodelay(true)?;
+                pairs.push((client, server));
+            }
+            for run in 0..=runs {
+                let started = Instant::now();
+                for _ in 0..per {
+                    for (client, server) in &mut pairs {
+                        client.write_all(&message)?;
+                        server.read_exact(&mut back)?;
+                        server.write_all(&back)?;
+                        client.read_exact(&mut back)?;
+                    }
+                }
+                if run > 0 {
+                    durations.push(started.elapsed());
+                }
+            }
+            anyhow::ensure!(back == message, "the answer changed the message");
+        }
+        Kind::Udp => {
+            let server = UdpSocket::bind("127.0.0.1:0")?;
+            let mut clients = Vec::with_capacity(n);
+            for _ in 0..n {
+                let client = UdpSocket::bind("127.0.0.1:0")?;
+                client.connect(server.local_addr()?)?;
+                clients.push(client);
+            }
+            let mut buf = [0u8; 2048];
+            for run in 0..=runs {
+                let started = Instant::now();
+                for _ in 0..per {
+                    for client in &clients {
+                        client.send(&message)?;
+                        let (got, peer) = server.recv_from(&mut buf)?;
+                        server.send_to(&buf[..got], peer)?;
+                        client.recv(&mut buf)?;
+                    }
+                }
+                if run > 0 {
+                    durations.push(started.elapsed());
+                }
+            }
+        }
+    }
+    Ok(("bound-syscalls-one-thread", durations))
 }

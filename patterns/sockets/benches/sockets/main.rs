@@ -132,9 +132,11 @@ fn run(args: Args) -> anyhow::Result<()> {
             )?;
         }
         let (variant, mut durations) = bound::time(runs, workload, per)?;
-        bench.record(
-            Record::from_runs(&workload.name(), variant, trips, &mut durations).on("threads"),
-        )?;
+        let record = Record::from_runs(&workload.name(), variant, trips, &mut durations);
+        bench.record(record.on("threads"))?;
+        let (variant, mut durations) = bound::time_syscalls(runs, workload, per)?;
+        let record = Record::from_runs(&workload.name(), variant, trips, &mut durations);
+        bench.record(record.on("one-thread"))?;
         let extra = [
             "--kind".to_owned(),
             workload.python_kind().to_owned(),
