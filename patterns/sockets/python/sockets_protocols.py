@@ -54,6 +54,9 @@ class Shout(asyncio.Protocol):
             self.buffer = b""
             self.skipping = True
 
+    # ANCHOR_END: protocol
+
+    # ANCHOR: protocol_write
     def answer(self, line):
         if self.skipping or len(line) > streams.MAX_LINE:
             self.skipping = False
@@ -88,7 +91,7 @@ class Shout(asyncio.Protocol):
     def connection_lost(self, exc):
         self.timer.cancel()
         self.done.set()
-# ANCHOR_END: protocol
+# ANCHOR_END: protocol_write
 
 
 class Frames(asyncio.Protocol):

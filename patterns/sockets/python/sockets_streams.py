@@ -115,7 +115,7 @@ async def lines(serve=serve_lines):
     print(f"line server: {counts['answered']} answered, {counts['refused']} refused")
 
 
-# ANCHOR: datagram
+# ANCHOR: datagram_server
 class Capitals(asyncio.DatagramProtocol):
     """Answers each datagram in capitals, but drops the first, as a lossy network would."""
 
@@ -132,8 +132,10 @@ class Capitals(asyncio.DatagramProtocol):
             return
         self.transport.sendto(data.upper(), addr)
         self.answered += 1
+# ANCHOR_END: datagram_server
 
 
+# ANCHOR: datagram
 class Answers(asyncio.DatagramProtocol):
     """The client's side: every datagram goes into a queue the request reads."""
 
@@ -178,7 +180,6 @@ async def udp():
           f"every request answered: {'true' if all_answered else 'false'}")
 
 
-# ANCHOR: json_frames
 MAX_FRAME = 64 * 1024
 
 
@@ -186,6 +187,7 @@ class FrameTooLong(Exception):
     pass
 
 
+# ANCHOR: read_frame
 async def read_frame(reader):
     """One frame behind a 4-byte big-endian length; None at a clean end."""
     try:
@@ -198,6 +200,7 @@ async def read_frame(reader):
     if length > MAX_FRAME:
         raise FrameTooLong(f"a frame of {length} bytes is over the limit of {MAX_FRAME}")
     return await reader.readexactly(length)
+# ANCHOR_END: read_frame
 
 
 def write_frame(writer, value):
@@ -227,7 +230,6 @@ async def answer_frames(reader, writer, served):
         served["truncated"] += 1
     finally:
         writer.close()
-# ANCHOR_END: json_frames
 
 
 async def closed_by_server(reader, writer):
@@ -236,11 +238,13 @@ async def closed_by_server(reader, writer):
     writer.close()
 
 
+# ANCHOR: unix_server
 async def serve_json(path, served):
     server = await asyncio.start_unix_server(
         lambda r, w: answer_frames(r, w, served), path)
     os.chmod(path, 0o600)
     return server
+# ANCHOR_END: unix_server
 
 
 async def unix_json(path, serve=serve_json):
@@ -279,6 +283,7 @@ def self_signed(directory, name):
          "-addext", "basicConstraints=critical,CA:FALSE"],
         check=True, capture_output=True)
     return key, cert
+# ANCHOR_END: tls
 
 
 async def shout_over_tls(reader, writer, served):
@@ -289,13 +294,14 @@ async def shout_over_tls(reader, writer, served):
     await writer.drain()
     writer.close()
     served.put_nowait(True)
-# ANCHOR_END: tls
 
 
+# ANCHOR: tls_server
 async def serve_tls(context, served):
     return await asyncio.start_server(
         lambda r, w: shout_over_tls(r, w, served), "127.0.0.1", 0,
         ssl=context, ssl_handshake_timeout=5)
+# ANCHOR_END: tls_server
 
 
 async def tls(directory, serve=serve_tls):

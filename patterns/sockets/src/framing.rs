@@ -91,6 +91,8 @@ impl Lines {
     }
 }
 
+// ANCHOR_END: lines
+
 /// What a decoder of [`Message`]s returns.
 type Decoded<T> = Result<Option<Message<T>>, FrameError>;
 
@@ -121,9 +123,7 @@ impl<T: AsRef<str>> Encoder<T> for Lines {
         })
     }
 }
-// ANCHOR_END: lines
 
-// ANCHOR: frames
 /// Frames behind a 4-byte big-endian length, of at most `max` bytes: tokio-util's
 /// [`LengthDelimitedCodec`], with errors that say what the peer sent. The header is read
 /// first, so a frame over the limit is refused before any of its payload is read.
@@ -154,6 +154,7 @@ impl Decoder for Frames {
     type Item = BytesMut;
     type Error = FrameError;
 
+    // ANCHOR: frames_header
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
         if self.declared.is_none() && buf.len() >= HEADER_LEN {
             let declared = (&buf[..HEADER_LEN]).get_u32() as usize;
@@ -171,7 +172,9 @@ impl Decoder for Frames {
         }
         Ok(frame)
     }
+    // ANCHOR_END: frames_header
 
+    // ANCHOR: frames_eof
     /// The stream ended: any bytes left are a frame cut short.
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
         if let Some(frame) = self.decode(buf)? {
@@ -190,6 +193,7 @@ impl Decoder for Frames {
             }),
         }
     }
+    // ANCHOR_END: frames_eof
 }
 
 impl Encoder<Bytes> for Frames {
@@ -206,9 +210,7 @@ impl Encoder<Bytes> for Frames {
         Ok(self.inner.encode(frame, buf)?)
     }
 }
-// ANCHOR_END: frames
 
-// ANCHOR: json
 /// JSON values of type `T`, one per [`Frames`] frame. A frame that is not a `T` is an
 /// `Err(`[`FrameError::Json`]`)` item, and the next frame still decodes.
 #[derive(Debug)]
@@ -227,6 +229,7 @@ impl<T> Json<T> {
     }
 }
 
+// ANCHOR: json
 impl<T: DeserializeOwned> Decoder for Json<T> {
     type Item = Message<T>;
     type Error = FrameError;
@@ -241,6 +244,7 @@ impl<T: DeserializeOwned> Decoder for Json<T> {
         Ok(frame.map(|frame| serde_json::from_slice(&frame).map_err(FrameError::from)))
     }
 }
+// ANCHOR_END: json
 
 impl<T: Serialize> Encoder<&T> for Json<T> {
     type Error = FrameError;
@@ -250,4 +254,3 @@ impl<T: Serialize> Encoder<&T> for Json<T> {
         self.frames.encode(Bytes::from(bytes), buf)
     }
 }
-// ANCHOR_END: json

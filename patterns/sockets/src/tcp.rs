@@ -29,15 +29,13 @@ pub struct Accepted {
 }
 
 // ANCHOR: accept_loop
-/// Accepts connections until `stop` is cancelled, each handled by `handler` in a task of
-/// its own (what a handler returns on success is dropped) (asyncio's `start_server` callback), with `TCP_NODELAY` set: a request and
-/// its answer are small writes, and Nagle's algorithm would hold the second of two until
-/// the first is acknowledged. At the stop, the handlers still running are aborted.
+/// Accepts connections until `stop` is cancelled, each handled by `handler` in a task
+/// of its own (asyncio's `start_server` callback), with `TCP_NODELAY` set. At the stop,
+/// the handlers still running are aborted.
 ///
 /// # Cancel safety
 ///
-/// This method is cancel safe: dropped, it drops its `JoinSet`, which aborts every
-/// handler; no connection outlives it.
+/// This method is cancel safe: dropped, it aborts every handler; no connection outlives it.
 pub async fn accept_loop<F, Fut, T, E>(
     listener: TcpListener,
     stop: CancellationToken,
@@ -58,14 +56,11 @@ where
                 let (stream, peer) = incoming?;
                 stream.set_nodelay(true)?;
                 accepted.connections += 1;
-                // Called inside the task, so a panic in the handler, even before its
-                // first `.await`, ends that task and not the loop.
+                // Inside the task: a panic, even before its first `.await`, ends only it.
                 let handler = handler.clone();
                 handlers.spawn(async move { handler(stream, peer).await });
             }
-            Some(done) = handlers.join_next(), if !handlers.is_empty() => {
-                count(&mut accepted, done);
-            }
+            Some(done) = handlers.join_next(), if !handlers.is_empty() => count(&mut accepted, done),
         }
     }
     handlers.abort_all();

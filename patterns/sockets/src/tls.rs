@@ -81,7 +81,6 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(aws_lc_rs::default_provider())
 }
 
-// ANCHOR: self_signed
 /// A certificate and its key, signed by itself.
 pub struct SelfSigned {
     certificate: CertificateDer<'static>,
@@ -101,21 +100,13 @@ impl std::fmt::Debug for SelfSigned {
 }
 
 impl SelfSigned {
+    // ANCHOR: generate
     /// A new key and a certificate for `names` (DNS names or IP addresses), made now.
     /// It is an end-entity certificate (`CA:FALSE`), which is what rustls requires of a
     /// server's certificate.
     pub fn generate(names: &[&str]) -> Result<Self, TlsError> {
         let names = names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         Self::with_params(CertificateParams::new(names)?)
-    }
-
-    /// A certificate that says it is a CA, as `openssl req -x509` makes by default.
-    /// rustls refuses it as a server certificate (`CaUsedAsEndEntity`).
-    pub fn generate_as_ca(names: &[&str]) -> Result<Self, TlsError> {
-        let names = names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-        let mut params = CertificateParams::new(names)?;
-        params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        Self::with_params(params)
     }
 
     fn with_params(mut params: CertificateParams) -> Result<Self, TlsError> {
@@ -134,12 +125,23 @@ impl SelfSigned {
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
         })
     }
+    // ANCHOR_END: generate
+
+    /// A certificate that says it is a CA, as `openssl req -x509` makes by default.
+    /// rustls refuses it as a server certificate (`CaUsedAsEndEntity`).
+    pub fn generate_as_ca(names: &[&str]) -> Result<Self, TlsError> {
+        let names = names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut params = CertificateParams::new(names)?;
+        params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        Self::with_params(params)
+    }
 
     /// The certificate, to give to the clients that should trust it.
     pub fn certificate(&self) -> &CertificateDer<'static> {
         &self.certificate
     }
 
+    // ANCHOR: acceptor
     /// A server configuration that presents this certificate.
     pub fn acceptor(&self) -> Result<TlsAcceptor, TlsError> {
         let config = ServerConfig::builder_with_provider(provider())
@@ -148,8 +150,10 @@ impl SelfSigned {
             .with_single_cert(vec![self.certificate.clone()], self.key.clone_key().into())?;
         Ok(TlsAcceptor::from(Arc::new(config)))
     }
+    // ANCHOR_END: acceptor
 }
 
+// ANCHOR: connector
 /// A client configuration that trusts `certificate` and nothing else: not the system's
 /// roots, so a certificate from anywhere else fails with `UnknownIssuer`.
 pub fn connector_trusting(certificate: &CertificateDer<'static>) -> Result<TlsConnector, TlsError> {
@@ -161,7 +165,7 @@ pub fn connector_trusting(certificate: &CertificateDer<'static>) -> Result<TlsCo
         .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
 }
-// ANCHOR_END: self_signed
+// ANCHOR_END: connector
 
 // ANCHOR: handshake
 /// The server's side of the handshake, given at most `within`. Call it inside the
@@ -185,6 +189,7 @@ where
         Err(_) => Err(TlsError::Timeout(within)),
     }
 }
+// ANCHOR_END: handshake
 
 /// The client's side of the handshake with `server_name` (the name the certificate
 /// must carry), given at most `within`.
@@ -210,7 +215,6 @@ where
         Err(_) => Err(TlsError::Timeout(within)),
     }
 }
-// ANCHOR_END: handshake
 
 // ANCHOR: start_tls
 /// asyncio's `start_tls` on the server's side: a connection that spoke a plain framed
@@ -231,6 +235,7 @@ where
 {
     accept(acceptor, plain_stream(framed).await?, within).await
 }
+// ANCHOR_END: start_tls
 
 /// asyncio's `start_tls` on the client's side, with the same refusal.
 ///
@@ -249,6 +254,7 @@ where
     connect(connector, server_name, plain_stream(framed).await?, within).await
 }
 
+// ANCHOR: plain_stream
 /// The socket under a codec, with what the codec still had to write written out, and
 /// refused if the peer sent anything past the request.
 async fn plain_stream<S, C>(framed: Framed<S, C>) -> Result<S, TlsError>
@@ -266,4 +272,4 @@ where
         .map_err(TlsError::Handshake)?;
     Ok(parts.io)
 }
-// ANCHOR_END: start_tls
+// ANCHOR_END: plain_stream

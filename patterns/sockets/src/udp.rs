@@ -98,16 +98,12 @@ pub struct Answered {
 }
 
 // ANCHOR: answer_loop
-/// Answers datagrams of at most `max` bytes until `stop` is cancelled: `handler` gets
-/// each datagram (its 4-byte tag included) and its sender and returns the answer, or
-/// `None` to send none. One socket serves every peer: UDP has no connections, so there
-/// is no task per peer. The receive buffer is one byte longer than `max`: the kernel cuts
-/// a datagram to the buffer without a word, so a full buffer is how a cut shows.
+/// Answers datagrams of at most `max` bytes until `stop`: `handler` returns the answer, or
+/// `None` for none. The buffer is `max` + 1 bytes, so a datagram the kernel cut shows.
 ///
 /// # Cancel safety
 ///
-/// This method is cancel safe: a datagram is either received and answered within one
-/// turn of the loop, or left in the socket's buffer.
+/// This method is cancel safe: a datagram is received and answered in one turn, or left.
 pub async fn answer_loop<F>(
     socket: &UdpSocket,
     max: usize,

@@ -39,6 +39,7 @@ pub(crate) async fn answer(
     (answered, ended)
 }
 
+// ANCHOR: dynamic_json
 async fn answer_each(
     stream: UnixStream,
     stop: CancellationToken,
@@ -63,6 +64,7 @@ async fn answer_each(
     }
     Ok(())
 }
+// ANCHOR_END: dynamic_json
 
 /// Serves `answer` on `server` until `stop`, counting how connections ended.
 pub(crate) async fn serve(server: UnixServer, stop: CancellationToken) -> Served {
