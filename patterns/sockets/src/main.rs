@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 /// TCP, framed lines and UDP over loopback, beside asyncio's streams.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, allow_negative_numbers = true)]
 struct Args {
     /// Serve TCP echo on this address until Ctrl-C, instead of the demo.
     #[arg(long, value_name = "ADDR", value_parser = cli::listen_addr)]

@@ -27,8 +27,9 @@ impl UnixServer {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe: dropped while it checks a stale file, nothing is
-    /// bound and nothing removed but that file.
+    /// This method is cancel safe: it waits only while it asks whether a server answers
+    /// on a socket file already at `path`; dropped then, it has bound nothing and
+    /// removed nothing.
     pub async fn bind(path: impl AsRef<Path>, mode: u32) -> io::Result<Self> {
         let path = path.as_ref().to_path_buf();
         match std::fs::symlink_metadata(&path) {

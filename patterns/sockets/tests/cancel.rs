@@ -202,3 +202,16 @@ async fn dropped_upgrades_close_the_connection() {
     drop_pending(upgrade_client(plain, &connector, "localhost", WITHIN)).await;
     assert!(tls::accept(&acceptor, server, WITHIN).await.is_err());
 }
+
+/// `UnixServer::bind` waits while it asks whether a server answers on a file already at
+/// the path; dropped there, it has removed nothing, and the live server serves on.
+#[tokio::test]
+async fn a_dropped_unix_bind_removes_nothing_and_the_live_server_serves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sock");
+    let live = sockets::UnixServer::bind(&path, 0o600).await.unwrap();
+    drop_pending(sockets::UnixServer::bind(&path, 0o600)).await;
+    assert!(path.exists());
+    let _client = tokio::net::UnixStream::connect(&path).await.unwrap();
+    live.accept().await.unwrap();
+}
