@@ -35,17 +35,18 @@ async fn a_dropped_accept_loop_aborts_its_handlers_and_closes_their_connections(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (started, mut handling) = tokio::sync::mpsc::unbounded_channel();
-    let looping = accept_loop(listener, CancellationToken::new(), move |stream, _| {
+    let holding = move |stream, _| {
         let started = started.clone();
         async move {
-            let _held = stream;
+            let _held: TcpStream = stream;
             started.send(()).unwrap();
             std::future::pending::<Result<(), std::io::Error>>().await
         }
-    });
+    };
     let mut client = TcpStream::connect(addr).await.unwrap();
     // Pending once the connection's handler runs and holds it.
-    drop_pending_after(looping, handling.recv()).await;
+    let stop = CancellationToken::new();
+    drop_pending_after(accept_loop(listener, stop, holding), handling.recv()).await;
     let closed =
         tokio::time::timeout(Duration::from_secs(10), read_until_closed(&mut client)).await;
     assert!(
