@@ -284,3 +284,68 @@ mod m {
         ]
     );
 }
+
+/// The asyncio names a Python programmer porting socket and event-loop code meets; each
+/// must have a row of its own on the asyncio → tokio page (in the asyncio column).
+const ASYNCIO_NAMES: &[&str] = &[
+    "create_datagram_endpoint",
+    "DatagramProtocol",
+    "start_unix_server",
+    "open_unix_connection",
+    "start_tls",
+    "ssl=",
+    "readexactly",
+    "readuntil",
+    "at_eof",
+    "IncompleteReadError",
+    "LimitOverrunError",
+    "StreamWriter",
+    "writelines",
+    "Protocol",
+    "Transport",
+    "create_connection",
+    "create_server",
+    "get_running_loop",
+    "get_event_loop",
+    "new_event_loop",
+    "run_forever",
+    "Runner",
+    "call_soon",
+    "ensure_future",
+    "wrap_future",
+    "iscoroutine",
+    "set_exception_handler",
+    "set_debug",
+    "shutdown_default_executor",
+    "add_reader",
+    "get_name",
+    "set_name",
+    "uncancel",
+    "qsize",
+    "BrokenBarrierError",
+    "InvalidStateError",
+    "ALL_COMPLETED",
+    "create_subprocess_shell",
+    "copy_context",
+];
+
+#[test]
+fn every_asyncio_name_on_the_list_has_a_row_on_the_map() {
+    let root = workspace_root();
+    let mapping = fs::read_to_string(root.join("docs/src/asyncio-to-tokio.md")).unwrap();
+    // The first cell of every table row, header and rule left out.
+    let asyncio_cells: Vec<&str> = mapping
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| asyncio |"))
+        .filter_map(|line| line.split(" | ").next())
+        .collect();
+    let missing: Vec<&str> = ASYNCIO_NAMES
+        .iter()
+        .copied()
+        .filter(|name| !asyncio_cells.iter().any(|cell| cell.contains(name)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no row on the asyncio → tokio page for {missing:?}"
+    );
+}

@@ -8,12 +8,12 @@ use futures::StreamExt;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::oneshot;
 use tokio::time::timeout;
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Hub, Inbox, LeaveReason, Speaker, pair};
+use crate::pair::{self, FromReader, ReaderPanicked};
+use crate::{Hub, Inbox, LeaveReason, Speaker};
 
 /// The longest line a client may send, in bytes. asyncio's `readline` stops at 64 KiB by
 /// default; Tokio's `BufReader::lines` has no limit, so a client that never sends a newline
@@ -93,15 +93,16 @@ async fn read_lines(
 async fn write_lines(
     mut write: BufWriter<OwnedWriteHalf>,
     mut inbox: Inbox,
-    mut from_reader: oneshot::Receiver<Option<String>>,
+    mut from_reader: FromReader<Option<String>>,
 ) -> String {
     loop {
         let mut batch = tokio::select! {
             biased;
             from_reader = &mut from_reader => match from_reader {
-                Ok(Some(error)) => return goodbye(&mut write, &error).await,
-                Ok(None) => return "client closed".into(),
-                Err(_) => return goodbye(&mut write, "* error: internal error").await,
+                Ok(Ok(Some(error))) => return goodbye(&mut write, &error).await,
+                Ok(Ok(None)) => return "client closed".into(),
+                Ok(Err(ReaderPanicked)) => return goodbye(&mut write, "* error: internal error").await,
+                Err(_) => return "dropped".into(), // the pair is being dropped: no last line
             },
             event = inbox.recv() => match event {
                 Ok(event) => format!("{event}\n"),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -15,7 +15,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::{Inbox, LeaveReason, SharedEvent, Speaker, pair};
+use crate::pair::{self, FromReader, ReaderPanicked};
+use crate::{Inbox, LeaveReason, SharedEvent, Speaker};
 
 // ANCHOR: limits
 /// How long a client may be silent or slow, and how large its messages may be.
@@ -158,7 +159,7 @@ enum Goodbye {
 async fn write<S: AsyncRead + AsyncWrite + Unpin>(
     mut sink: SplitSink<WebSocketStream<S>, Message>,
     mut inbox: Inbox,
-    mut from_reader: oneshot::Receiver<Option<CloseFrame>>,
+    mut from_reader: FromReader<Option<CloseFrame>>,
     pongs: watch::Receiver<Instant>,
     limits: Limits,
 ) -> Ended {
@@ -170,10 +171,11 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
         let batch = tokio::select! {
             biased;
             from_reader = &mut from_reader => match from_reader {
-                Ok(Some(frame)) => break Goodbye::Close(frame),
-                Ok(None) => break Goodbye::Silent(Ended::ClientGone),
-                // The reader panicked.
-                Err(_) => break Goodbye::Close(close(CloseCode::Error, "internal error")),
+                Ok(Ok(Some(frame))) => break Goodbye::Close(frame),
+                Ok(Ok(None)) => break Goodbye::Silent(Ended::ClientGone),
+                Ok(Err(ReaderPanicked)) => break Goodbye::Close(close(CloseCode::Error, "internal error")),
+                // The pair is being dropped, this task with it: no Close frame.
+                Err(_) => break Goodbye::Silent(Ended::ClientGone),
             },
             event = inbox.recv() => match event {
                 Ok(event) => batch_of(event, &mut inbox),

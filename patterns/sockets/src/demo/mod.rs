@@ -1,0 +1,4 @@
+//! The demo's longer parts, one file each.
+
+pub(crate) mod tls;
+pub(crate) mod unix_json;
