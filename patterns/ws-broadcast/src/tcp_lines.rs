@@ -88,8 +88,7 @@ async fn read_lines(
 }
 
 // ANCHOR: write
-/// Writes each event as a line (`write`), flushing once per batch (`drain`), until the
-/// reader ends or the hub removes the member; then a last line and `shutdown` (`close`).
+/// Writes events as lines (`write`), a flush per batch (`drain`); a last line, `shutdown`.
 async fn write_lines(
     mut write: BufWriter<OwnedWriteHalf>,
     mut inbox: Inbox,
