@@ -6,6 +6,7 @@
 // 2. Each `.side-by-side` pair is laid out in two columns when both code blocks fit in half
 //    the width, and stacked otherwise. Without JavaScript the pair is stacked, which always
 //    reads.
+// 3. The asyncio → tokio tables are marked `map`, so their cells break only between words.
 //
 // When both are done, `<html data-catalogue="ready">` tells tests/tests/book.rs to look.
 (function () {
@@ -37,6 +38,17 @@
         );
     }
 
+    // The asyncio → tokio tables (a last column "shown in") keep their words whole; other
+    // tables, such as the wide benchmark tables, may break a word to fit the column.
+    function markMapTables() {
+        for (const table of document.querySelectorAll("main table")) {
+            const last = table.querySelector("thead th:last-child");
+            if (last && last.textContent.trim() === "shown in") {
+                table.classList.add("map");
+            }
+        }
+    }
+
     function layOut() {
         for (const pair of document.querySelectorAll(".side-by-side")) {
             pair.classList.add("wide");
@@ -54,6 +66,7 @@
     // After highlighting and fonts, which both change what the code looks like.
     window.addEventListener("load", () => {
         renderDocLinks();
+        markMapTables();
         const fonts = document.fonts ? document.fonts.ready : Promise.resolve();
         fonts.then(() => {
             layOut();

@@ -1,7 +1,8 @@
 //! The book read as its readers read it: built with the pinned mdBook, every page opened in
-//! headless Chromium at a desktop and a small-laptop width. A page fails when a code block
-//! or table is wider than its column (it would scroll sideways or be cut off), an include
-//! is left unresolved, rustdoc link syntax shows as text, a Python/Rust pair is unlabelled,
+//! headless Chromium at a desktop, a laptop and a small-laptop width. A page fails when a
+//! code block or table is wider than its column (it would scroll sideways or be cut off), an
+//! include is left unresolved, rustdoc link syntax or raw markdown (`**`, backticks) shows
+//! as text, a Python/Rust pair is unlabelled,
 //! or a link inside the book leads nowhere. Every pattern must be reachable from the
 //! introduction by links alone. Screenshots of a few pages are saved under
 //! `target/tmp/book/`. Skips visibly without mdBook or Chromium; fails under `CI=true`.
@@ -16,8 +17,8 @@ use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde::Deserialize;
 
-/// A desktop screen and a small laptop's.
-const WIDTHS: [(u32, u32); 2] = [(1920, 1080), (1024, 768)];
+/// A desktop screen, a laptop's and a small laptop's.
+const WIDTHS: [(u32, u32); 3] = [(1920, 1080), (1280, 800), (1024, 768)];
 
 /// Pages photographed at the desktop width.
 const SCREENSHOTS: [&str; 4] = [
@@ -54,6 +55,18 @@ for (const el of main.querySelectorAll("pre > code, .table-wrapper, table, img")
 }
 if (main.innerText.includes("{{#")) {
     problems.push("an unresolved mdBook directive");
+}
+// Markdown the renderer did not take (a paragraph glued to an HTML block, say) shows its
+// stars and backticks as text; in code they are code.
+const prose = document.createTreeWalker(main, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => node.parentElement.closest("pre, code")
+        ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+});
+for (let node = prose.nextNode(); node; node = prose.nextNode()) {
+    const text = node.textContent;
+    if (/\*\*\S/.test(text) || /`[^`\s][^`]*`/.test(text)) {
+        problems.push(`markdown shown as text: "${text.trim().slice(0, 90)}"`);
+    }
 }
 const literal = /\[`[^`\]]+`\]|\]\((?:self|crate|super)\b/;
 for (const line of main.innerText.split("\n")) {
