@@ -349,3 +349,47 @@ fn every_asyncio_name_on_the_list_has_a_row_on_the_map() {
         "no row on the asyncio → tokio page for {missing:?}"
     );
 }
+
+/// Phrases that speak about the project instead of to the reader: the targets a chapter
+/// was written to, what a crate aimed for, how a bug was found. Reader text says what
+/// the code does, what was measured and what it means.
+const NOT_FOR_THE_READER: &[&str] = &[
+    "aimed for",
+    "aimed at",
+    "catalogue's target",
+    "targets this chapter",
+    "chapter was written to",
+    "first version",
+    "a bug we",
+    "we found",
+    "todo:",
+    "fixme",
+];
+
+#[test]
+fn reader_text_speaks_of_the_code_not_of_the_project() {
+    let src = workspace_root().join("docs/src");
+    let mut found = Vec::new();
+    let mut pages = 0;
+    for page in walk(&src) {
+        // Generated figures quote what a run recorded; they are checked where generated.
+        if page.extension().is_none_or(|e| e != "md") || page.starts_with(src.join("figures")) {
+            continue;
+        }
+        pages += 1;
+        let text = fs::read_to_string(&page).unwrap().to_lowercase();
+        for (n, line) in text.lines().enumerate() {
+            for phrase in NOT_FOR_THE_READER {
+                if line.contains(phrase) {
+                    found.push(format!("{}:{}: {phrase:?}", page.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(pages >= 20, "found {pages} pages");
+    assert!(
+        found.is_empty(),
+        "not for the reader:\n{}",
+        found.join("\n")
+    );
+}
