@@ -168,6 +168,14 @@ pub fn table(workload: &str, records: &[Record]) -> String {
         }
         None => {}
     }
+    if extras.connections {
+        let _ = writeln!(
+            md,
+            "Connections: those the server accepted during the measured runs; 0 means the \
+             client reused connections it had opened before them (in the warm-up run, or for \
+             an earlier variant sharing its client).\n"
+        );
+    }
     if let Some(provenance) = records.first().and_then(|r| r.provenance.as_ref()) {
         let runs = records.first().map_or(0, |r| r.runs);
         let _ = writeln!(md, "{}", describe(provenance, runs));
