@@ -108,16 +108,7 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
             // Cancels the others; the loop goes on until each one has ended.
             self.tasks.abort_all();
         }
-        values.sort_by_key(|(index, _)| *index);
-        if failures.is_empty() && cancelled.is_empty() {
-            return Ok(values.into_iter().map(|(_, value)| value).collect());
-        }
-        cancelled.sort_unstable();
-        Err(GroupError {
-            failures,
-            finished: values,
-            cancelled,
-        })
+        outcome(values, failures, cancelled)
     }
     // ANCHOR_END: join
 }
@@ -138,6 +129,24 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
         self.tasks.shutdown().await;
     }
     // ANCHOR_END: cancel
+}
+
+/// Every task ended: their values in spawn order, or the error that accounts for each.
+fn outcome<T, E>(
+    mut values: Vec<(usize, T)>,
+    failures: Vec<(usize, Failure<E>)>,
+    mut cancelled: Vec<usize>,
+) -> Result<Vec<T>, GroupError<T, E>> {
+    values.sort_by_key(|(index, _)| *index);
+    if failures.is_empty() && cancelled.is_empty() {
+        return Ok(values.into_iter().map(|(_, value)| value).collect());
+    }
+    cancelled.sort_unstable();
+    Err(GroupError {
+        failures,
+        finished: values,
+        cancelled,
+    })
 }
 
 impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {
