@@ -157,6 +157,45 @@ async def cancellation():
     report("shielded", accounts)
 
 
+# ANCHOR: select_loop
+async def read_while_ticking(reader, count, size):
+    """asyncio.wait(FIRST_COMPLETED) in a loop: the read is a task, and a tick that wins
+    leaves it running, so nothing it has read is lost."""
+    messages, ticks = [], 0
+    read = asyncio.ensure_future(reader.readexactly(size))
+    while True:
+        tick = asyncio.ensure_future(asyncio.sleep(0.005))
+        done, _ = await asyncio.wait({read, tick}, return_when=asyncio.FIRST_COMPLETED)
+        if tick in done:
+            ticks += 1
+        else:
+            tick.cancel()
+        if read in done:
+            messages.append(read.result())
+            if len(messages) == count:
+                return messages, ticks
+            read = asyncio.ensure_future(reader.readexactly(size))
+# ANCHOR_END: select_loop
+
+
+async def select_loop():
+    reader = asyncio.StreamReader()
+    sent = [bytes([n]) * 8 for n in range(10)]
+
+    async def write_in_halves():
+        for message in sent:
+            reader.feed_data(message[:4])
+            await asyncio.sleep(0.01)
+            reader.feed_data(message[4:])
+        reader.feed_eof()
+
+    writing = asyncio.create_task(write_in_halves())
+    got, ticks = await read_while_ticking(reader, len(sent), 8)
+    await writing
+    print(f"select loop: every message read whole while a timer ticked: "
+          f"{got == sent and ticks > 0}")
+
+
 def sync_and_async():
     # ANCHOR: sync_calls_async
     result = {}
@@ -174,6 +213,7 @@ async def main():
     await task_got_bad_yield()
     await blocking_the_loop()
     await cancellation()
+    await select_loop()
 
 
 if __name__ == "__main__":
