@@ -84,6 +84,7 @@ pub fn lines(
 }
 // ANCHOR_END: lines
 
+// ANCHOR: spawn
 /// Starts `command` with stdout piped, no stdin, and killed when its `Child` is dropped;
 /// returns the program's name for errors.
 fn spawn(command: &mut Command) -> Result<(String, Child), ProcessError> {
@@ -101,3 +102,4 @@ fn spawn(command: &mut Command) -> Result<(String, Child), ProcessError> {
         Err(reason) => Err(ProcessError::Spawn { program, reason }),
     }
 }
+// ANCHOR_END: spawn
