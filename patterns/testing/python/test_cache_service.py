@@ -16,6 +16,24 @@ from cache_service import (HttpOrigin, NotFound, Permanent, Transient, User, Use
                            serve_connection)
 
 
+# ANCHOR: first_tests
+@pytest.mark.asyncio
+async def test_an_async_function_is_awaited_in_a_test():
+    async def double(n):
+        await asyncio.sleep(0)
+        return 2 * n
+
+    assert await double(21) == 42
+
+
+@pytest.mark.asyncio
+async def test_a_timeout_fires_without_waiting_for_it():
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.01):  # real time: asyncio has no paused clock
+            await asyncio.sleep(3600)
+# ANCHOR_END: first_tests
+
+
 async def hang(_user_id):
     await asyncio.Event().wait()  # never set
 
