@@ -368,7 +368,35 @@ pub fn section(root: &Path, library: &Library) -> String {
         ));
     }
     text.push_str(&format!("\n```toml\n{}```\n", dependencies_block(library)));
+    if let Some(version) = paused_tests_need(library) {
+        text.push_str(&format!(
+            "\nSome of its tests run with tokio's clock paused (`#[tokio::test(start_paused = true)]`), \
+             which needs tokio's `test-util` feature, for tests only:\n\n```toml\n\
+             [dev-dependencies]\ntokio = {{ version = \"{version}\", features = [\"test-util\"] }}\n```\n"
+        ));
+    }
     text
+}
+
+/// tokio's version, when the crate's tests turn on `test-util` (its dev-dependencies say
+/// so): the line a copy needs to run such tests.
+fn paused_tests_need(library: &Library) -> Option<String> {
+    let manifest = read_toml(&library.dir.join("Cargo.toml")).ok()?;
+    let features = manifest
+        .get("dev-dependencies")?
+        .get("tokio")?
+        .get("features")?
+        .as_array()?;
+    if !features.iter().any(|f| f.as_str() == Some("test-util")) {
+        return None;
+    }
+    let entry = &library
+        .dependencies
+        .iter()
+        .find(|(name, _)| name == "tokio")?
+        .1;
+    let version = entry.split("version = \"").nth(1)?.split('"').next()?;
+    Some(version.to_owned())
 }
 
 /// Writes `library` as a crate of its own in `into`: a `Cargo.toml` with its
