@@ -3,6 +3,7 @@
 //! client that trusts only it, handshakes bounded by a timeout, and a plain connection
 //! upgraded in place.
 
+use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -183,11 +184,7 @@ pub async fn accept<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match tokio::time::timeout(within, acceptor.accept(stream)).await {
-        Ok(Ok(tls)) => Ok(tls),
-        Ok(Err(failed)) => Err(TlsError::from_handshake(failed)),
-        Err(_) => Err(TlsError::Timeout(within)),
-    }
+    bounded(within, acceptor.accept(stream)).await
 }
 // ANCHOR_END: handshake
 
@@ -209,12 +206,22 @@ where
 {
     let name = ServerName::try_from(server_name.to_owned())
         .map_err(|_| TlsError::ServerName(server_name.to_owned()))?;
-    match tokio::time::timeout(within, connector.connect(name, stream)).await {
+    bounded(within, connector.connect(name, stream)).await
+}
+
+// ANCHOR: bounded
+/// A handshake given at most `within`, its failure sorted into a [`TlsError`].
+async fn bounded<T>(
+    within: Duration,
+    handshake: impl Future<Output = io::Result<T>>,
+) -> Result<T, TlsError> {
+    match tokio::time::timeout(within, handshake).await {
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(failed)) => Err(TlsError::from_handshake(failed)),
         Err(_) => Err(TlsError::Timeout(within)),
     }
 }
+// ANCHOR_END: bounded
 
 // ANCHOR: start_tls
 /// asyncio's `start_tls` on the server's side: a connection that spoke a plain framed

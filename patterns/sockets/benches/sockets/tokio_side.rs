@@ -1,5 +1,6 @@
 //! The Rust side: the library's servers and clients on a tokio runtime.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,69 +27,62 @@ pub(crate) fn time(
 ) -> anyhow::Result<(&'static str, Vec<Duration>)> {
     let stop = CancellationToken::new();
     let _stop_servers = stop.clone().drop_guard();
-    let expected = per * workload.connections as u64;
+    let (n, size) = (workload.connections, workload.size);
+    let expected = per * n as u64;
+    match workload.kind {
+        Kind::Echo => {
+            let address = runtime.block_on(serve_tcp(stop, false))?;
+            let connect = || runtime.block_on(connect(address, n));
+            let durations = time_clients(runtime, runs, expected, connect, move |s| {
+                ping_pong(s, size, per)
+            })?;
+            Ok(("tokio-echo", durations))
+        }
+        Kind::Framed => {
+            let address = runtime.block_on(serve_tcp(stop, true))?;
+            let connect = || runtime.block_on(connect(address, n));
+            let durations = time_clients(runtime, runs, expected, connect, move |s| {
+                framed_requests(s, size, per)
+            })?;
+            Ok(("tokio-Framed-Frames", durations))
+        }
+        Kind::Udp => {
+            let server = runtime.block_on(serve_udp(stop))?;
+            let bind = || runtime.block_on(udp_clients(server, n));
+            let durations = time_clients(runtime, runs, expected, bind, move |s| {
+                udp_requests(s, size, per)
+            })?;
+            Ok(("tokio-UdpSocket-request", durations))
+        }
+    }
+}
+
+/// Times `runs` runs of one `client` per socket `connect` gives (connected before the
+/// clock starts), all at once, checking that they made `expected` round trips in all.
+fn time_clients<S, F, Fut>(
+    runtime: &Runtime,
+    runs: u32,
+    expected: u64,
+    connect: impl Fn() -> anyhow::Result<Vec<S>>,
+    client: F,
+) -> anyhow::Result<Vec<Duration>>
+where
+    F: Fn(S) -> Fut + Copy,
+    Fut: Future<Output = anyhow::Result<u64>>,
+{
     let check = |trips: anyhow::Result<u64>| {
         let trips = trips?;
         anyhow::ensure!(trips == expected, "{trips} round trips of {expected}");
         Ok(())
     };
-    let n = workload.connections;
-    match workload.kind {
-        Kind::Echo => {
-            let address = runtime.block_on(serve_tcp(stop, false))?;
-            let size = workload.size;
-            let durations = measure(
-                runtime,
-                runs,
-                || {
-                    let streams = runtime.block_on(connect(address, n));
-                    async move {
-                        let streams = streams?;
-                        let clients = streams.into_iter().map(|s| ping_pong(s, size, per));
-                        Ok(try_join_all(clients).await?.into_iter().sum())
-                    }
-                },
-                check,
-            )?;
-            Ok(("tokio-echo", durations))
+    let run = || {
+        let sockets = connect();
+        async move {
+            let clients = sockets?.into_iter().map(client);
+            Ok(try_join_all(clients).await?.into_iter().sum())
         }
-        Kind::Framed => {
-            let address = runtime.block_on(serve_tcp(stop, true))?;
-            let size = workload.size;
-            let durations = measure(
-                runtime,
-                runs,
-                || {
-                    let streams = runtime.block_on(connect(address, n));
-                    async move {
-                        let streams = streams?;
-                        let clients = streams.into_iter().map(|s| framed_requests(s, size, per));
-                        Ok(try_join_all(clients).await?.into_iter().sum())
-                    }
-                },
-                check,
-            )?;
-            Ok(("tokio-Framed-Frames", durations))
-        }
-        Kind::Udp => {
-            let server = runtime.block_on(serve_udp(stop))?;
-            let size = workload.size;
-            let durations = measure(
-                runtime,
-                runs,
-                || {
-                    let sockets = runtime.block_on(udp_clients(server, n));
-                    async move {
-                        let sockets = sockets?;
-                        let clients = sockets.into_iter().map(|s| udp_requests(s, size, per));
-                        Ok(try_join_all(clients).await?.into_iter().sum())
-                    }
-                },
-                check,
-            )?;
-            Ok(("tokio-UdpSocket-request", durations))
-        }
-    }
+    };
+    measure(runtime, runs, run, check)
 }
 
 /// The echo server, or the framed one: each frame answered with itself.
