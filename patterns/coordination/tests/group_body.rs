@@ -46,3 +46,45 @@ async fn a_body_spawned_as_a_member_is_cancelled_when_a_task_fails() {
     drop(results);
 }
 // ANCHOR_END: body_as_member
+
+// ANCHOR: plain_joinset
+/// The plain idiom: a `JoinSet`, and a loop that stops at the first failure. Returning
+/// drops the set, which aborts the tasks still running.
+async fn all_or_nothing<F>(jobs: Vec<F>) -> Result<Vec<u32>, String>
+where
+    F: std::future::Future<Output = Result<u32, String>> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for job in jobs {
+        set.spawn(job);
+    }
+    let mut values = Vec::new(); // in the order they finish, not the order spawned
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok(Ok(value)) => values.push(value),
+            Ok(Err(error)) => return Err(error), // the rest: aborted, not awaited
+            Err(panicked) => return Err(panicked.to_string()),
+        }
+    }
+    Ok(values)
+}
+// ANCHOR_END: plain_joinset
+
+#[tokio::test(start_paused = true)]
+async fn the_plain_loop_returns_the_first_failure_and_drops_the_rest() {
+    let (dropped_tx, dropped) = tokio::sync::oneshot::channel::<()>();
+    let slow = async move {
+        let _told_when_dropped = dropped_tx;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        Ok(1)
+    };
+    let failing = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Err("a failure".to_owned())
+    };
+    let jobs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>> =
+        vec![Box::pin(slow), Box::pin(failing)];
+    assert_eq!(all_or_nothing(jobs).await, Err("a failure".to_owned()));
+    // The slow task was aborted; its future, and the sender it held, are dropped soon after.
+    assert!(dropped.await.is_err());
+}
