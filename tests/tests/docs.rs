@@ -393,3 +393,46 @@ fn reader_text_speaks_of_the_code_not_of_the_project() {
         found.join("\n")
     );
 }
+
+/// Twelve lookups a newcomer makes, each as text its row's asyncio cell holds. Each must
+/// land on a row of the asyncio → tokio page that links to a chapter: the map, then one
+/// click.
+const LOOKUPS: &[&str] = &[
+    "return_exceptions=True",
+    "CancelledError",
+    "queue.join()",
+    "time.sleep",
+    "ClientTimeout",
+    "async for",
+    "asyncio.TaskGroup",
+    "start_server",
+    "@app.get",
+    "create_datagram_endpoint",
+    "run_in_executor",
+    "pytest",
+];
+
+#[test]
+fn a_newcomers_lookups_land_on_a_row_that_links_to_its_chapter() {
+    let root = workspace_root();
+    let mapping = fs::read_to_string(root.join("docs/src/asyncio-to-tokio.md")).unwrap();
+    let rows: Vec<(&str, &str)> = mapping
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| asyncio |"))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            Some((*cells.first()?, *cells.last()?))
+        })
+        .collect();
+    let lost: Vec<&str> = LOOKUPS
+        .iter()
+        .copied()
+        .filter(|lookup| {
+            !rows.iter().any(|(asyncio, shown_in)| {
+                asyncio.to_lowercase().contains(&lookup.to_lowercase())
+                    && shown_in.contains("](patterns/")
+            })
+        })
+        .collect();
+    assert!(lost.is_empty(), "no row leads to a chapter for {lost:?}");
+}
