@@ -70,16 +70,22 @@ async fn a_client_that_trusts_another_certificate_is_refused_with_its_reason() {
     assert!(matches!(heard, TlsError::Handshake(_)), "{heard}");
 }
 
-#[tokio::test]
-async fn a_certificate_for_another_name_is_refused() {
-    let identity = SelfSigned::generate(&["localhost"]).unwrap();
+/// A server presenting `identity`, a client that trusts it and expects `name`: the
+/// client's handshake error.
+async fn refused_by_the_client(identity: &SelfSigned, name: &str) -> TlsError {
     let acceptor = identity.acceptor().unwrap();
     let connector = connector_trusting(identity.certificate()).unwrap();
     let (client, server) = pair().await;
     tokio::spawn(async move { tls::accept(&acceptor, server, WITHIN).await });
-    let refused = tls::connect(&connector, "example.org", client, WITHIN)
+    tls::connect(&connector, name, client, WITHIN)
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_refused() {
+    let identity = SelfSigned::generate(&["localhost"]).unwrap();
+    let refused = refused_by_the_client(&identity, "example.org").await;
     assert!(
         matches!(
             refused.rustls_error(),
@@ -94,13 +100,7 @@ async fn a_certificate_for_another_name_is_refused() {
 #[tokio::test]
 async fn a_ca_certificate_is_refused_as_a_server_certificate() {
     let identity = SelfSigned::generate_as_ca(&["localhost"]).unwrap();
-    let acceptor = identity.acceptor().unwrap();
-    let connector = connector_trusting(identity.certificate()).unwrap();
-    let (client, server) = pair().await;
-    tokio::spawn(async move { tls::accept(&acceptor, server, WITHIN).await });
-    let refused = tls::connect(&connector, "localhost", client, WITHIN)
-        .await
-        .unwrap_err();
+    let refused = refused_by_the_client(&identity, "localhost").await;
     assert!(
         refused.to_string().contains("CaUsedAsEndEntity"),
         "{refused}"
