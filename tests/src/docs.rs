@@ -96,6 +96,25 @@ pub fn sections_without_python(chapter: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `## ` sections of a chapter that come after the one holding its last recorded
+/// benchmark run (an include of `figures/<workload>.md`, the mutation record aside). The
+/// figures close a chapter, so a reader meets the patterns before the measurements.
+pub fn sections_after_the_figures(chapter: &str) -> Vec<String> {
+    let mut titles = Vec::new();
+    let mut after_figures = false;
+    for line in chapter.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            if after_figures {
+                titles.push(title.to_owned());
+            }
+        } else if line.contains("{{#include ../figures/") && !line.contains("figures/mutants.md") {
+            after_figures = true;
+            titles.clear();
+        }
+    }
+    titles
+}
+
 /// The insides of every `{{#include ...}}` in `text`.
 fn includes(text: &str) -> Vec<&str> {
     let mut found = Vec::new();

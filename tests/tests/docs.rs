@@ -7,7 +7,8 @@ use std::fs;
 
 use workspace_tests::chapters::readme;
 use workspace_tests::docs::{
-    MAX_EXCERPT_LINES, anchors_inside_bodies, check_includes, sections_without_python,
+    MAX_EXCERPT_LINES, anchors_inside_bodies, check_includes, sections_after_the_figures,
+    sections_without_python,
 };
 use workspace_tests::{patterns, rust_files, workspace_root};
 
@@ -435,4 +436,36 @@ fn a_newcomers_lookups_land_on_a_row_that_links_to_its_chapter() {
         })
         .collect();
     assert!(lost.is_empty(), "no row leads to a chapter for {lost:?}");
+}
+
+#[test]
+fn a_chapters_recorded_benchmark_comes_last() {
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    let mut with_figures = 0;
+    for pattern in patterns().unwrap() {
+        let name = &pattern.name;
+        let text = fs::read_to_string(root.join(format!("docs/src/patterns/{name}.md"))).unwrap();
+        if text.contains("{{#include ../figures/") {
+            with_figures += 1;
+        }
+        for title in sections_after_the_figures(&text) {
+            problems.push(format!("{name}: \"## {title}\" comes after the benchmark"));
+        }
+    }
+    assert!(
+        with_figures >= 10,
+        "found {with_figures} chapters with figures"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_section_after_the_figures_is_found_and_the_mutation_record_is_not_a_benchmark() {
+    let chapter = "## Bench\n{{#include ../figures/queue.md}}\n## Pitfalls\n- one\n";
+    assert_eq!(sections_after_the_figures(chapter), ["Pitfalls"]);
+    let last = "## Pitfalls\n## Bench\n{{#include ../figures/queue.md}}\n";
+    assert!(sections_after_the_figures(last).is_empty());
+    let mutants = "## Mutants\n{{#include ../figures/mutants.md}}\n## Pytest\n";
+    assert!(sections_after_the_figures(mutants).is_empty());
 }
