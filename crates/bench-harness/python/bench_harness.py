@@ -76,6 +76,7 @@ def emit(args: argparse.Namespace, workload: str, variant: str, items: int, dura
     secs = statistics.median_low(durations)
     print(json.dumps({
         "workload": workload, "variant": variant, "items": items, "secs": secs,
-        "per_sec": items / secs, "runs": len(durations), "runtime": args.loop,
+        "per_sec": items / secs, "runs": len(durations),
+        "fastest_secs": min(durations), "slowest_secs": max(durations), "runtime": args.loop,
         "allocator": "pymalloc", **extra,
     }), flush=True)

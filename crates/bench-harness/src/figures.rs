@@ -13,8 +13,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use plotters::prelude::*;
 
+mod chart;
+
+pub use chart::chart;
+
+use crate::provenance::NOISY_LOAD;
 use crate::{Provenance, RESULTS_FILE, Record};
 
 /// Where the generated figures go, relative to the workspace root.
@@ -35,7 +39,9 @@ pub fn read_results(path: &Path) -> anyhow::Result<Vec<Record>> {
 }
 
 /// For each workload, the records of its newest full run (`cargo bench`, release build):
-/// the last `run` name seen in the file for that workload.
+/// the last `run` name seen in the file for that workload. An older run is never shown in
+/// its place, since it may have measured older code; a noisy newest run is shown with a
+/// note that says so (see [`table`]), until a quiet run replaces it.
 pub fn newest_runs(records: &[Record]) -> BTreeMap<String, Vec<Record>> {
     let full = |record: &&Record| {
         record
@@ -43,15 +49,16 @@ pub fn newest_runs(records: &[Record]) -> BTreeMap<String, Vec<Record>> {
             .as_ref()
             .is_some_and(|p| p.mode == "bench" && p.profile == "release")
     };
-    let mut newest: BTreeMap<String, String> = BTreeMap::new();
+    let mut newest: BTreeMap<&str, &str> = BTreeMap::new();
     for record in records.iter().filter(full) {
-        let run = record.provenance.as_ref().map(|p| p.run.clone());
-        newest.insert(record.workload.clone(), run.unwrap_or_default());
+        if let Some(provenance) = &record.provenance {
+            newest.insert(&record.workload, &provenance.run);
+        }
     }
     let mut runs: BTreeMap<String, Vec<Record>> = BTreeMap::new();
     for record in records.iter().filter(full) {
         let run = record.provenance.as_ref().map(|p| p.run.as_str());
-        if newest.get(&record.workload).map(String::as_str) == run {
+        if newest.get(record.workload.as_str()).copied() == run {
             runs.entry(record.workload.clone())
                 .or_default()
                 .push(record.clone());
@@ -90,6 +97,14 @@ fn python_baselines(records: &[Record]) -> Option<(&Record, &Record)> {
     Some((first, best))
 }
 
+/// The fastest record marked as the workload's bound.
+fn fastest_bound(records: &[Record]) -> Option<&Record> {
+    records
+        .iter()
+        .filter(|r| r.bound)
+        .max_by(|a, b| a.per_sec.total_cmp(&b.per_sec))
+}
+
 /// The Markdown figure: the chart, a table of every variant, and what produced them.
 pub fn table(workload: &str, records: &[Record]) -> String {
     let mut md = String::new();
@@ -105,6 +120,7 @@ pub fn table(workload: &str, records: &[Record]) -> String {
     let extras = Extras::of(records);
     // The best Python gets a column only when it is not Python as a tutorial writes it.
     let best_differs = baselines.is_some_and(|(first, best)| first.label() != best.label());
+    let bound = fastest_bound(records);
     // Narrow enough for the book's column: the runtime goes under the variant's name, and
     // the items per run into the caption, unless a variant moved a different number.
     let items = common_items(records);
@@ -118,6 +134,10 @@ pub fn table(workload: &str, records: &[Record]) -> String {
         header.push_str(" × best |");
         rule.push_str("--:|");
     }
+    if bound.is_some() {
+        header.push_str(" × bound |");
+        rule.push_str("--:|");
+    }
     for name in extras.names() {
         header.push_str(&format!(" {name} |"));
         rule.push_str("--:|");
@@ -127,6 +147,9 @@ pub fn table(workload: &str, records: &[Record]) -> String {
         let mut cell = format!("`{}`", record.variant);
         if let Some(runtime) = &record.runtime {
             cell.push_str(&format!("<br>{runtime}"));
+        }
+        if record.bound {
+            cell.push_str("<br>(bound)");
         }
         if record.items != items {
             cell.push_str(&format!(", {} items", record.items));
@@ -142,6 +165,9 @@ pub fn table(workload: &str, records: &[Record]) -> String {
             if best_differs {
                 row.push_str(&format!(" {} |", ratio(record.per_sec / best.per_sec)));
             }
+        }
+        if let Some(bound) = bound {
+            row.push_str(&format!(" {} |", ratio(record.per_sec / bound.per_sec)));
         }
         row.push_str(&extras.cells(record));
         let _ = writeln!(md, "{row}");
@@ -168,6 +194,17 @@ pub fn table(workload: &str, records: &[Record]) -> String {
         }
         None => {}
     }
+    if let Some(line) = across_runs(records) {
+        let _ = writeln!(md, "{line}\n");
+    }
+    if let Some(bound) = bound {
+        let _ = writeln!(
+            md,
+            "× bound: against `{}`, the fastest way this machine does the same work without \
+             the pattern's layers; every row marked (bound) is such a way.\n",
+            bound.label()
+        );
+    }
     if extras.connections {
         let _ = writeln!(
             md,
@@ -179,8 +216,49 @@ pub fn table(workload: &str, records: &[Record]) -> String {
     if let Some(provenance) = records.first().and_then(|r| r.provenance.as_ref()) {
         let runs = records.first().map_or(0, |r| r.runs);
         let _ = writeln!(md, "{}", describe(provenance, runs));
+        if provenance.is_noisy() {
+            let _ = writeln!(
+                md,
+                "\n*A noisy run: the machine's load average was above {NOISY_LOAD} when it \
+                 started, so other work shared its cores and its figures may read low.*"
+            );
+        }
     }
     md
+}
+
+/// Whether the fastest Rust variant's lead over the fastest Python variant (or the
+/// reverse) holds in every run: the leader's slowest run against the other's fastest.
+/// `None` when either side is missing or a record has no spread.
+pub fn across_runs(records: &[Record]) -> Option<String> {
+    let fastest = |python: bool| {
+        records
+            .iter()
+            .filter(|r| r.is_python() == python && !r.bound)
+            .max_by(|a, b| a.per_sec.total_cmp(&b.per_sec))
+    };
+    let (rust, python) = (fastest(false)?, fastest(true)?);
+    let (leader, other) = if rust.per_sec >= python.per_sec {
+        (rust, python)
+    } else {
+        (python, rust)
+    };
+    let slowest = leader.items as f64 / leader.slowest_secs?;
+    let fastest = other.items as f64 / other.fastest_secs?;
+    let verdict = if slowest > fastest {
+        "the lead holds in every run"
+    } else {
+        "the runs overlap, so the lead is within their spread"
+    };
+    Some(format!(
+        "Across runs: the slowest of {} runs of `{}` made {}/s, the fastest of `{}` {}/s: \
+         {verdict}.",
+        leader.runs,
+        leader.label(),
+        rate(slowest),
+        other.label(),
+        rate(fastest),
+    ))
 }
 
 /// The items per run most records share.
@@ -228,7 +306,7 @@ fn ratio(times: f64) -> String {
 }
 
 /// `12.3 M`, `456 k`, `789`: a rate a reader takes in at a glance.
-fn rate(per_sec: f64) -> String {
+pub(crate) fn rate(per_sec: f64) -> String {
     if per_sec >= 1e6 {
         format!("{:.2} M", per_sec / 1e6)
     } else if per_sec >= 1e4 {
@@ -309,85 +387,4 @@ impl Extras {
         push(self.titles, r.titles_match.map(|t| t.to_string()));
         cells
     }
-}
-
-const RUST_COLOUR: RGBColor = RGBColor(0xd9, 0x5f, 0x02);
-const PYTHON_COLOUR: RGBColor = RGBColor(0x30, 0x69, 0x98);
-
-/// A horizontal bar per variant, items per second on a log scale: Rust orange, Python blue.
-pub fn chart(workload: &str, records: &[Record]) -> anyhow::Result<String> {
-    // Row 0 is drawn at the bottom: put the table's first record at the top.
-    let n = records.len();
-    let row = |i: usize| n - 1 - i;
-    let labels: Vec<String> = records.iter().rev().map(Record::label).collect();
-    let lowest = records.iter().map(|r| r.per_sec).fold(f64::MAX, f64::min);
-    let highest = records.iter().map(|r| r.per_sec).fold(0.0, f64::max);
-    anyhow::ensure!(
-        !records.is_empty() && lowest > 0.0,
-        "{workload}: nothing to plot"
-    );
-    let height = 70 + 26 * u32::try_from(n).unwrap_or(u32::MAX / 32);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (860, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{workload}: items per second (log scale)"),
-                ("sans-serif", 18),
-            )
-            .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(330)
-            .build_cartesian_2d(
-                (lowest / 2.0..highest * 3.0).log_scale(),
-                (0..n).into_segmented(),
-            )
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n + 1)
-            .x_label_formatter(&|v| rate(*v))
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .y_label_style(("monospace", 12))
-            .draw()
-            .map_err(plot_error)?;
-        chart
-            .draw_series(records.iter().enumerate().map(|(i, record)| {
-                let colour = if record.is_python() {
-                    PYTHON_COLOUR
-                } else {
-                    RUST_COLOUR
-                };
-                let mut bar = Rectangle::new(
-                    [
-                        (lowest / 2.0, SegmentValue::Exact(row(i))),
-                        (record.per_sec, SegmentValue::Exact(row(i) + 1)),
-                    ],
-                    colour.filled(),
-                );
-                bar.set_margin(3, 3, 0, 0);
-                bar
-            }))
-            .map_err(plot_error)?;
-        chart
-            .draw_series(records.iter().enumerate().map(|(i, record)| {
-                Text::new(
-                    format!(" {}/s", rate(record.per_sec)),
-                    (record.per_sec, SegmentValue::CenterOf(row(i))),
-                    ("sans-serif", 12),
-                )
-            }))
-            .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(svg)
-}
-
-fn plot_error<E: std::fmt::Debug>(error: E) -> anyhow::Error {
-    anyhow::anyhow!("plotting failed: {error:?}")
 }

@@ -95,6 +95,23 @@ pub struct CpuTime {
     pub children: Duration,
 }
 
+/// Waits until the machine's one-minute load average is at most `quiet`, checking every
+/// 5 s for at most `most`; returns whether it got there. A benchmark that starts while
+/// something else runs measures the other thing too. The load average decays over about
+/// a minute, so after a workload that kept both cores busy this takes a minute or two.
+/// Where the system gives no load average there is nothing to wait for.
+pub fn wait_for_quiet(quiet: f64, most: Duration) -> bool {
+    let deadline = Instant::now() + most;
+    loop {
+        match crate::provenance::load_avg().first() {
+            None => return true,
+            Some(load) if *load <= quiet => return true,
+            Some(_) if Instant::now() >= deadline => return false,
+            Some(_) => std::thread::sleep(Duration::from_secs(5)),
+        }
+    }
+}
+
 /// The path of a pattern's Python bench script: `python/<name>` in the crate whose
 /// `CARGO_MANIFEST_DIR` is `crate_dir`.
 pub fn python_script(crate_dir: &str, name: &str) -> PathBuf {

@@ -38,6 +38,10 @@ pub struct Provenance {
     /// The 1, 5 and 15 minute load averages before the run: a busy machine shows here
     /// (empty where the system does not say).
     pub load_avg: Vec<f64>,
+    /// The same load averages when the workload ended: what the run itself added, and
+    /// whether something else started meanwhile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_avg_after: Vec<f64>,
     /// `rustc --version` of the compiler that built the benchmark.
     pub rustc: String,
     /// The tokio version in Cargo.lock.
@@ -74,6 +78,7 @@ impl Provenance {
             cpu: cpu_model(),
             cores: std::thread::available_parallelism().map_or(0, usize::from),
             load_avg: load_avg(),
+            load_avg_after: Vec::new(),
             rustc: env!("BENCH_RUSTC_VERSION").to_owned(),
             tokio: env!("BENCH_TOKIO_VERSION").to_owned(),
             profile: if cfg!(debug_assertions) {
@@ -85,6 +90,18 @@ impl Provenance {
             mode: if full_bench { "bench" } else { "quick" }.to_owned(),
             python: python.and_then(python_versions),
         }
+    }
+}
+
+/// A run that starts on a machine whose one-minute load average is above this shared
+/// its cores with other work: it is marked noisy, and the chapters show a quiet run
+/// instead when one exists.
+pub(crate) const NOISY_LOAD: f64 = 0.5;
+
+impl Provenance {
+    /// Whether the machine was busy when the run started (see [`NOISY_LOAD`]).
+    pub fn is_noisy(&self) -> bool {
+        self.load_avg.first().is_some_and(|load| *load > NOISY_LOAD)
     }
 }
 
@@ -131,7 +148,8 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
 }
 
-fn load_avg() -> Vec<f64> {
+/// The 1, 5 and 15 minute load averages now (empty where the system does not say).
+pub(crate) fn load_avg() -> Vec<f64> {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     text.split_whitespace()
         .take(3)

@@ -25,12 +25,25 @@ pub struct Record {
     pub per_sec: f64,
     /// How many runs the median is taken over.
     pub runs: u32,
+    /// The fastest run's seconds: with [`Record::slowest_secs`], the spread of the runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fastest_secs: Option<f64>,
+    /// The slowest run's seconds. A lead holds across runs when the leader's slowest run
+    /// beats the other's fastest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowest_secs: Option<f64>,
     /// The runtime or event loop, e.g. `current_thread`, `asyncio` or `uvloop`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// The memory allocator of the process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocator: Option<String>,
+    /// Whether the variant is the workload's bound: the fastest way this machine does the
+    /// same work, with none of the pattern's layers (raw syscalls, the C library in a
+    /// loop, the database's own benchmark tool). The figures give every variant's speed
+    /// as a share of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bound: bool,
     /// The best possible `secs`, where the workload has one (a delay it must wait).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ideal_secs: Option<f64>,
@@ -83,8 +96,11 @@ impl Record {
             secs,
             per_sec: items as f64 / secs,
             runs: u32::try_from(runs.len()).unwrap_or(u32::MAX),
+            fastest_secs: runs.first().map(Duration::as_secs_f64),
+            slowest_secs: runs.last().map(Duration::as_secs_f64),
             runtime: None,
             allocator: Some(ALLOCATOR.to_owned()),
+            bound: false,
             ideal_secs: None,
             max_in_flight: None,
             titles_match: None,
@@ -112,6 +128,12 @@ impl Record {
         self.max_in_flight = Some(stats.max_in_flight as u64);
         self.server_connections = Some(stats.connections as u64);
         server.reset_stats();
+        self
+    }
+
+    /// The same record, marked as the workload's bound (see [`Record::bound`]).
+    pub fn as_bound(mut self) -> Self {
+        self.bound = true;
         self
     }
 

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use external_tools::{Python, in_ci, workspace_root};
 
+use crate::provenance::NOISY_LOAD;
 use crate::record::{Record, append, comparison};
 use crate::{Provenance, RESULTS_FILE};
 
@@ -106,6 +107,11 @@ impl Bench {
                 }
             }
         };
+        // A run recorded for the chapters waits for a quiet machine; a look at the
+        // figures in passing does not.
+        if options.bench && options.save {
+            wait_until_quiet(workload);
+        }
         let provenance = Provenance::read(package, python.as_ref(), options.bench);
         eprintln!(
             "{workload}: {} ({} cores, load {:.2}), {}, commit {}{}",
@@ -292,14 +298,40 @@ impl Bench {
             eprintln!("{line}");
         }
         if self.options.save {
+            let after = crate::provenance::load_avg();
+            let mut records = self.records;
+            for record in &mut records {
+                if let Some(provenance) = &mut record.provenance {
+                    provenance.load_avg_after.clone_from(&after);
+                }
+            }
             let path = workspace_root().join(RESULTS_FILE);
-            append(&path, &self.records)?;
-            eprintln!(
-                "appended {} records to {}",
-                self.records.len(),
-                path.display()
-            );
+            append(&path, &records)?;
+            eprintln!("appended {} records to {}", records.len(), path.display());
         }
         Ok(())
+    }
+}
+
+/// How long a full run waits for the machine to quieten before it starts anyway, marked
+/// noisy.
+const QUIET_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Waits for the load average left by whatever ran before (the build, the previous
+/// workload) to fall to [`NOISY_LOAD`], saying so on stderr.
+fn wait_until_quiet(workload: &str) {
+    let load = crate::provenance::load_avg().first().copied();
+    if load.is_none_or(|load| load <= NOISY_LOAD) {
+        return;
+    }
+    eprintln!(
+        "{workload}: waiting for the load average ({:.2}) to fall to {NOISY_LOAD}",
+        load.unwrap_or_default()
+    );
+    if !crate::machine::wait_for_quiet(NOISY_LOAD, QUIET_WAIT) {
+        eprintln!(
+            "{workload}: the load stayed above {NOISY_LOAD} for {} s; the run is marked noisy",
+            QUIET_WAIT.as_secs()
+        );
     }
 }

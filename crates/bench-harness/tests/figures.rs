@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bench_harness::figures::{chart, generate, newest_runs, table};
+use bench_harness::figures::{across_runs, chart, generate, newest_runs, table};
 use bench_harness::{Provenance, PythonVersions, Record, comparison};
 
 fn provenance(run: &str, mode: &str) -> Provenance {
@@ -16,6 +16,7 @@ fn provenance(run: &str, mode: &str) -> Provenance {
         cpu: "Test CPU".to_owned(),
         cores: 2,
         load_avg: vec![0.25, 0.5, 0.75],
+        load_avg_after: vec![1.5, 0.75, 0.5],
         rustc: "rustc 1.95.0".to_owned(),
         tokio: "1.54.0".to_owned(),
         profile: "release".to_owned(),
@@ -48,6 +49,105 @@ fn the_newest_full_run_of_each_workload_is_the_one_shown() {
         variants,
         ["tokio-new", "python-new"],
         "a quick check is never shown"
+    );
+}
+
+/// A record of a run that started with the given one-minute load average.
+fn loaded(variant: &str, run: &str, load: f64) -> Record {
+    let mut record = record(variant, "current_thread", 1, run, "bench");
+    if let Some(provenance) = &mut record.provenance {
+        provenance.load_avg[0] = load;
+    }
+    record
+}
+
+#[test]
+fn a_noisy_newest_run_is_shown_with_a_note_and_never_replaced_by_an_older_one() {
+    let records = [
+        loaded("tokio-quiet", "run-1", 0.5),
+        loaded("tokio-noisy", "run-2", 0.51),
+    ];
+    let runs = newest_runs(&records);
+    assert_eq!(runs["queue"].len(), 1);
+    assert_eq!(runs["queue"][0].variant, "tokio-noisy");
+    let md = table("queue", &runs["queue"]);
+    assert!(
+        md.contains("*A noisy run: the machine's load average was above 0.5 when it started"),
+        "{md}"
+    );
+    let md = table("queue", &records[..1]);
+    assert!(!md.contains("noisy"), "a load of 0.5 is quiet: {md}");
+}
+
+#[test]
+fn the_table_gives_each_variant_as_a_share_of_the_fastest_bound() {
+    let records = [
+        record("tokio-queue", "current_thread", 4, "r", "bench"),
+        record("raw-slow", "current_thread", 3, "r", "bench").as_bound(),
+        record("raw-fast", "current_thread", 2, "r", "bench").as_bound(),
+        record("python-queue", "asyncio", 8, "r", "bench"),
+    ];
+    let md = table("queue", &records);
+    assert!(
+        md.contains("| variant | median s | items/s | × Python | × bound |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `tokio-queue`<br>current_thread | 4.0000 | 250 | 2.0 | 0.50 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `raw-fast`<br>current_thread<br>(bound) | 2.0000 | 500 | 4.0 | 1.0 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("× bound: against `raw-fast (current_thread)`"),
+        "{md}"
+    );
+    let svg = chart("queue", &records).unwrap();
+    assert!(svg.contains("#888888"), "the bound's bars are grey");
+    // Without a bound, no column.
+    let md = table("queue", &[records[0].clone(), records[3].clone()]);
+    assert!(!md.contains("× bound"), "{md}");
+}
+
+/// A record of 1000 items whose runs took `secs` each.
+fn spread(variant: &str, runtime: &str, secs: &[u64]) -> Record {
+    let mut runs: Vec<Duration> = secs.iter().map(|s| Duration::from_secs(*s)).collect();
+    Record::from_runs("queue", variant, 1000, &mut runs).on(runtime)
+}
+
+#[test]
+fn a_lead_holds_only_when_the_leaders_slowest_run_beats_the_others_fastest() {
+    let rust = spread("tokio-queue", "current_thread", &[1, 2, 3]);
+    let python = spread("python-queue", "asyncio", &[4, 5, 6]);
+    let bound = spread("raw-queue", "current_thread", &[1, 1, 1]).as_bound();
+    let line = across_runs(&[rust.clone(), bound, python]).unwrap();
+    assert_eq!(
+        line,
+        "Across runs: the slowest of 3 runs of `tokio-queue (current_thread)` made 333/s, \
+         the fastest of `python-queue (asyncio)` 250/s: the lead holds in every run."
+    );
+    let close = spread("python-queue", "uvloop", &[2, 3, 4]);
+    let line = across_runs(&[rust.clone(), close]).unwrap();
+    assert!(
+        line.ends_with("the runs overlap, so the lead is within their spread."),
+        "{line}"
+    );
+    // Python ahead: it is the leader, and its slowest run is the one compared.
+    let ahead = spread("python-queue", "uvloop", &[1, 1, 1]);
+    let line = across_runs(&[spread("tokio-queue", "current_thread", &[3, 3, 3]), ahead]).unwrap();
+    assert!(
+        line.contains("of `python-queue (uvloop)` made 1000/s"),
+        "{line}"
+    );
+    assert!(line.ends_with("the lead holds in every run."), "{line}");
+    // Records from before the spread was recorded say nothing.
+    let mut old = rust;
+    old.slowest_secs = None;
+    assert_eq!(
+        across_runs(&[old, spread("python-queue", "asyncio", &[9])]),
+        None
     );
 }
 

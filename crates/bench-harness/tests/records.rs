@@ -32,6 +32,17 @@ fn records_round_trip_and_read_pythons_lines() {
 }
 
 #[test]
+fn a_bound_says_so_in_its_line_and_other_records_stay_as_they_were() {
+    let plain = Record::from_runs("lock", "tokio-Mutex", 8, &mut [Duration::from_secs(1)]);
+    let line = serde_json::to_string(&plain).unwrap();
+    assert!(!line.contains("bound"), "{line}");
+    let bound = plain.as_bound();
+    let line = serde_json::to_string(&bound).unwrap();
+    assert!(line.contains(r#""bound":true"#), "{line}");
+    assert!(serde_json::from_str::<Record>(&line).unwrap().bound);
+}
+
+#[test]
 fn items_above_the_workload_bound_are_refused_before_any_work() {
     let options = |items| bench_harness::Options {
         items,

@@ -189,5 +189,5 @@ fn redis_benchmark_xadd(server: &Redis, n: u64, pipeline: u32) -> anyhow::Result
     let mut runs = [std::time::Duration::from_secs_f64(n as f64 / per_sec)];
     let variant = format!("redis-benchmark-XADD-50-clients-pipeline-{pipeline}");
     let record = Record::from_runs("distributed-queue", &variant, n, &mut runs);
-    Ok(record.on("redis-benchmark"))
+    Ok(record.on("redis-benchmark").as_bound())
 }

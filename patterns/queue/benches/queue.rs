@@ -78,6 +78,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             let mut record =
                 Record::from_runs("queue", variant, n, &mut durations).on(runtime_name);
             record.peak_rss_mib = peak_rss_mib();
+            // The channels alone, with none of the pattern's bookkeeping: its bound.
+            record.bound = variant.starts_with("raw-");
             bench.record(record)?;
         }
     }

@@ -133,10 +133,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
         let (variant, mut durations) = bound::time(runs, workload, per)?;
         let record = Record::from_runs(&workload.name(), variant, trips, &mut durations);
-        bench.record(record.on("threads"))?;
+        bench.record(record.on("threads").as_bound())?;
         let (variant, mut durations) = bound::time_syscalls(runs, workload, per)?;
         let record = Record::from_runs(&workload.name(), variant, trips, &mut durations);
-        bench.record(record.on("one-thread"))?;
+        bench.record(record.on("one-thread").as_bound())?;
         let extra = [
             "--kind".to_owned(),
             workload.python_kind().to_owned(),

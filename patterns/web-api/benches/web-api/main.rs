@@ -93,6 +93,8 @@ fn run(args: Args) -> anyhow::Result<()> {
                 ))?;
                 // The record describes the server's process, not this generator's.
                 record.allocator = Some(server.allocator.into());
+                // A bare hyper server answering the same bytes: the bound.
+                record.bound = server.variant.starts_with("bound-");
                 bench.record(record.on(server.runtime))?;
             }
             bench.finish()?;
