@@ -47,6 +47,11 @@ async def pg_batched(pool, rows):
 # ANCHOR_END: inserts
 
 
+async def pg_copy(pool, rows):
+    """COPY in asyncpg's binary format: its bulk load."""
+    await pool.copy_records_to_table("users", records=rows, columns=["name", "email"])
+
+
 async def sqlite_one_by_one(conn, rows):
     for name, email in rows:
         await conn.execute(INSERT.replace("$1", "?").replace("$2", "?"), (name, email))
@@ -68,8 +73,9 @@ async def sqlite_batched(conn, rows):
 
 async def timed_insert(insert, target, empty, count, n):
     await empty()
+    data = rows(n)  # made before the clock starts, as the Rust side's are
     started = time.perf_counter()
-    await insert(target, rows(n))
+    await insert(target, data)
     secs = time.perf_counter() - started
     assert await count() == n, "rows lost"
     return secs
@@ -80,7 +86,7 @@ async def inserts(args):
     if args.postgres_url:
         pool = await asyncpg.create_pool(args.postgres_url, min_size=TASKS, max_size=TASKS)
         for variant, insert in (("one-by-one", pg_one_by_one), ("one-transaction", pg_in_one_transaction),
-                                ("batched", pg_batched)):
+                                ("batched", pg_batched), ("copy", pg_copy)):
             durations = [await timed_insert(
                 insert, pool, lambda: pool.execute("TRUNCATE users, orders, profiles RESTART IDENTITY"),
                 lambda: pool.fetchval("SELECT COUNT(*) FROM users"), n) for _ in range(args.runs + 1)][1:]
@@ -89,19 +95,28 @@ async def inserts(args):
         return
     async with aiosqlite.connect(args.sqlite_path) as conn:
         await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute("PRAGMA synchronous = NORMAL")  # as the pattern's pool commits
 
         async def empty():
             await conn.execute("DELETE FROM users")
             await conn.commit()
+            await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # each run from an empty WAL
 
         async def count():
             async with conn.execute("SELECT COUNT(*) FROM users") as cursor:
                 return (await cursor.fetchone())[0]
 
-        for variant, insert in (("one-by-one", sqlite_one_by_one), ("one-transaction", sqlite_in_one_transaction),
-                                ("batched", sqlite_batched)):
+        if args.workload == "bulk-insert":
+            durations = [await timed_insert(sqlite_batched, conn, empty, count, n) for _ in range(args.runs + 1)][1:]
+            bench_harness.emit(args, "sqlite-bulk-insert", "python-aiosqlite-executemany", n, durations)
+            return
+        for variant, insert in (("one-by-one", sqlite_one_by_one), ("one-transaction", sqlite_in_one_transaction)):
             durations = [await timed_insert(insert, conn, empty, count, n) for _ in range(args.runs + 1)][1:]
             bench_harness.emit(args, "sqlite-insert", f"python-aiosqlite-{variant}", n, durations)
+        # One by one again, each commit waiting for the disk, as on the Rust side.
+        await conn.execute("PRAGMA synchronous = FULL")
+        durations = [await timed_insert(sqlite_one_by_one, conn, empty, count, n) for _ in range(args.runs + 1)][1:]
+        bench_harness.emit(args, "sqlite-insert", "python-aiosqlite-one-by-one-synchronous-full", n, durations)
 
 
 # ANCHOR: selects
@@ -114,9 +129,18 @@ async def select_all(n, select):
 # ANCHOR_END: selects
 
 
-async def timed_selects(n, select):
+async def select_all_holding(n, pool):
+    """The same selects, each task holding one connection for its whole share."""
+    async def task(first):
+        async with pool.acquire() as conn:
+            return sum([await conn.fetchrow(SELECT, i) is not None for i in range(first, n + 1, TASKS)])
+
+    return sum(await asyncio.gather(*(task(first) for first in range(1, TASKS + 1))))
+
+
+async def timed_selects(n, select, holding=None):
     started = time.perf_counter()
-    found = await select_all(n, select)
+    found = await (select_all_holding(n, holding) if holding else select_all(n, select))
     secs = time.perf_counter() - started
     assert found == n, f"found {found} of {n}"
     return secs
@@ -133,6 +157,11 @@ async def selects(args):
         cpu_us = (time.process_time() - cpu) * 1e6 / (n * (args.runs + 1))
         bench_harness.emit(args, "postgres-select", "python-asyncpg-10-tasks", n, durations,
                            cpu_us_per_item=cpu_us)
+        cpu = time.process_time()
+        durations = [await timed_selects(n, None, holding=pool) for _ in range(args.runs + 1)][1:]
+        cpu_us = (time.process_time() - cpu) * 1e6 / (n * (args.runs + 1))
+        bench_harness.emit(args, "postgres-select", "python-asyncpg-10-tasks-holding-a-connection", n,
+                           durations, cpu_us_per_item=cpu_us)
         await pool.close()
         return
     conns = [await aiosqlite.connect(args.sqlite_path) for _ in range(TASKS)]
@@ -155,12 +184,12 @@ async def selects(args):
 
 def main():
     parser = bench_harness.arguments(__doc__, items=10_000)
-    parser.add_argument("--workload", choices=["insert", "select"], required=True)
+    parser.add_argument("--workload", choices=["insert", "bulk-insert", "select"], required=True)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--postgres-url", help="asyncpg on this PostgreSQL")
     target.add_argument("--sqlite-path", help="aiosqlite on this SQLite file")
     args = bench_harness.parse(parser)
-    bench_harness.run_on(args.loop, inserts(args) if args.workload == "insert" else selects(args))
+    bench_harness.run_on(args.loop, selects(args) if args.workload == "select" else inserts(args))
 
 
 if __name__ == "__main__":

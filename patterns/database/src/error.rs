@@ -34,6 +34,13 @@ pub enum DbError {
     /// Anything else the driver reports: connection refused, wrong password, timeouts...
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    /// What SQLite reported to a bulk insert ([`insert_users_sqlite`](crate::insert_users_sqlite)):
+    /// no such file, no such table, a lock held past the busy timeout...
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The runtime shut down before the blocking pool ran the work.
+    #[error("the runtime is shutting down")]
+    ShuttingDown,
 }
 // ANCHOR_END: errors
 

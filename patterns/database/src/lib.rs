@@ -7,6 +7,8 @@
 //!   a name like `'; DROP TABLE users; --` is stored as data;
 //! - [`insert_users_at_once`] and [`user_details`]: queries run concurrently over the pool,
 //!   one connection each (one connection runs one query at a time);
+//! - [`insert_users_sqlite`]: thousands of rows into SQLite at once, SQLite's own loop on
+//!   tokio's blocking pool (rusqlite), where sqlx would hand each row to its worker;
 //! - [`place_order`]: a transaction that commits all its rows or none: on an error, and
 //!   when it is dropped half-way (a cancelled task), it rolls back; [`begin_write`] keeps
 //!   concurrent SQLite writers from failing with "database is locked";
@@ -67,6 +69,7 @@
 //! | `await conn.execute("INSERT ... $1", name)` | [`insert_user`]: `query(...).bind(name)` |
 //! | `await conn.fetchrow("SELECT ... $1", id)` | [`user_by_id`]: `query_as(...).bind(id)` |
 //! | `asyncio.gather` of queries over the pool | [`user_details`]: `try_join!` |
+//! | `await db.executemany("INSERT ...", rows)` (aiosqlite) | [`insert_users_sqlite`]: rusqlite in `spawn_blocking` |
 //! | `async with conn.transaction():` | [`place_order`]: `begin()`, then `commit()` |
 //! | `async with await asyncpg.connect(url) as conn:` | [`ScopedConnection`] in `patterns_core::scoped` |
 //! | `except asyncpg.UniqueViolationError:` | [`DbError::DuplicateEmail`] |
@@ -76,6 +79,7 @@
 //! - [`pool`](mod@pool): [`connect`], [`PoolConfig`], [`Backend`];
 //! - [`users`](mod@users): rows ([`User`], [`Order`], [`UserDetails`]) and queries: [`insert_user`],
 //!   [`user_by_id`], [`insert_users_at_once`], [`user_details`];
+//! - [`bulk`](mod@bulk): [`insert_users_sqlite`];
 //! - [`transaction`](mod@transaction): [`place_order`] and [`begin_write`];
 //! - [`scoped`](mod@scoped): [`ScopedConnection`];
 //! - [`checked`](mod@checked): queries the compiler checks, for SQLite;
@@ -84,6 +88,7 @@
 //! To copy it, take `migrations/` with `src/`: [`connect`] embeds them at build time. And
 //! take `.sqlx/`, the saved answers that let [`checked`] build without a database.
 
+pub mod bulk;
 pub mod checked;
 pub mod error;
 pub mod pool;
@@ -91,6 +96,7 @@ pub mod scoped;
 pub mod transaction;
 pub mod users;
 
+pub use bulk::insert_users_sqlite;
 pub use error::{DbError, redact};
 pub use pool::{Backend, PoolConfig, connect};
 pub use scoped::ScopedConnection;

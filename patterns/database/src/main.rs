@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use database::{
     Backend, DbError, PoolConfig, ScopedConnection, connect, insert_user, insert_users_at_once,
-    place_order, user_by_id, user_details,
+    insert_users_sqlite, place_order, user_by_id, user_details,
 };
 use patterns_core::{app, scoped};
 use sqlx::AnyPool;
@@ -102,8 +102,39 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         });
         println!("10. a query checked at compile time (SQLite): {line}");
         sqlite.close().await;
+        match sqlite_file(&url) {
+            Some(path) => bulk_insert(&pool, path).await?,
+            None => println!("11. bulk insert skipped: an in-memory database has no file"),
+        }
     }
     pool.close().await;
+    Ok(())
+}
+
+/// The file a `sqlite:` URL names (`sqlite:path`, `sqlite://path`, options after `?`), or
+/// `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
+/// Ten thousand rows in one call on SQLite's own loop, counted before and after.
+async fn bulk_insert(pool: &AnyPool, path: std::path::PathBuf) -> anyhow::Result<()> {
+    let count = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool);
+    let before = count().await?;
+    let rows: Vec<(String, String)> = (0..10_000)
+        .map(|i| (format!("bulk {i}"), format!("bulk{i}@example.com")))
+        .collect();
+    let inserted = insert_users_sqlite(path, rows).await?;
+    let after = count().await?;
+    println!(
+        "11. bulk insert on the blocking pool: {inserted} rows in one transaction, \
+         nothing lost: {}",
+        after - before == 10_000 && inserted == 10_000
+    );
     Ok(())
 }
 

@@ -54,8 +54,14 @@ impl Default for PoolConfig {
 /// Opens a pool to `url` and applies the migrations.
 ///
 /// SQLite connections get a `busy_timeout` (a writer waits for the lock instead of failing
-/// with "database is locked"), WAL journaling (readers do not block the writer) and
-/// foreign keys switched on.
+/// with "database is locked"), WAL journaling (readers do not block the writer),
+/// `synchronous = NORMAL` and foreign keys switched on.
+///
+/// `NORMAL` writes each commit to the WAL without waiting for the disk; the disk is
+/// synced at checkpoints. A crash of the process loses nothing committed. A power loss or
+/// an OS crash may roll back the last commits before the checkpoint, and the database stays
+/// consistent. Where that is not acceptable, run `PRAGMA synchronous = FULL` after
+/// connecting, and every commit waits for the disk.
 ///
 /// # Cancel safety
 ///
@@ -90,6 +96,7 @@ async fn open_pool(
                 if backend == Backend::Sqlite {
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
                     conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                 }
                 Ok(())

@@ -3,6 +3,7 @@
 //! writes its own way).
 
 use bench_harness::{Bench, Options, Record, measure};
+use external_tools::postgres::Postgres;
 use sqlx::{
     Database, Encode, Executor, IntoArguments, PgPool, Pool, QueryBuilder, Sqlite, SqlitePool, Type,
 };
@@ -72,6 +73,50 @@ pub(crate) async fn pg_batched(
 }
 // ANCHOR_END: inserts_together
 
+/// `COPY ... FROM STDIN` in PostgreSQL's binary format: its bulk load, in the format
+/// asyncpg's `copy_records_to_table` sends. The rows go as one stream, each field as its
+/// length and its bytes, so the server parses no text and nothing needs escaping.
+pub(crate) async fn pg_copy(
+    pool: &PgPool,
+    names: &[String],
+    emails: &[String],
+) -> sqlx::Result<()> {
+    use sqlx::postgres::PgPoolCopyExt as _;
+    let mut copy = pool
+        .copy_in_raw("COPY users (name, email) FROM STDIN (FORMAT binary)")
+        .await?;
+    copy.send(copy_binary(names, emails)).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// The rows in `COPY`'s binary format: a signature and two empty header fields, then per
+/// row its field count and each field's length and bytes, then -1.
+fn copy_binary(names: &[String], emails: &[String]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(19 + names.len() * 48 + 2);
+    data.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    data.extend_from_slice(&0_i32.to_be_bytes()); // flags
+    data.extend_from_slice(&0_i32.to_be_bytes()); // header extension length
+    for (name, email) in names.iter().zip(emails) {
+        data.extend_from_slice(&2_i16.to_be_bytes());
+        for field in [name, email] {
+            let len = i32::try_from(field.len()).expect("a field under 2 GiB");
+            data.extend_from_slice(&len.to_be_bytes());
+            data.extend_from_slice(field.as_bytes());
+        }
+    }
+    data.extend_from_slice(&(-1_i16).to_be_bytes());
+    data
+}
+
+/// The bound: the server reads the same rows from a file of its own (`COPY ... FROM
+/// '<file>'`), so no client sends anything and no protocol carries them.
+async fn pg_server_copy(pool: &PgPool, file: &str) -> sqlx::Result<()> {
+    let sql = format!("COPY users (name, email) FROM '{file}' (FORMAT binary)");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+    Ok(())
+}
+
 /// A multi-row `VALUES`, built by sqlx's `QueryBuilder` (placeholders, never pasted
 /// values), in chunks under SQLite's limit of 32,766 parameters.
 pub(crate) async fn sqlite_batched(
@@ -97,7 +142,7 @@ pub(crate) async fn sqlite_batched(
 struct Ways<'a, DB: Database> {
     backend: &'static str,
     pool: &'a Pool<DB>,
-    empty: &'static str,
+    empty: &'static [&'static str],
     begin: &'static str,
     batched: fn(&'a Pool<DB>, &'a [String], &'a [String]) -> Insert<'a>,
 }
@@ -108,54 +153,25 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
 {
-    /// Measures each way on an emptied table (emptied before the clock starts), checks
-    /// that every row arrived, and records it under the bench's workload.
-    fn record(
-        &self,
-        bench: &mut Bench,
-        runtime: &Runtime,
-        runtime_name: &str,
-        items: u64,
-        (names, emails): (&'a [String], &'a [String]),
-    ) -> anyhow::Result<()>
-    where
-        for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
-    {
-        let (pool, empty) = (self.pool, self.empty);
-        let check = |rows: sqlx::Result<i64>| {
-            anyhow::ensure!(rows? == items as i64, "rows lost");
-            Ok(())
-        };
-        for (variant, insert) in self.variants(names, emails) {
-            let make = || {
-                let emptied = sqlx::query(empty).execute(pool);
-                runtime.block_on(emptied).expect("empty the table");
-                let insert = insert();
-                async move {
-                    insert.await?;
-                    sqlx::query_scalar(COUNT).fetch_one(pool).await
-                }
-            };
-            let mut durations = measure(runtime, bench.runs(), make, check)?;
-            let workload = bench.workload().to_owned();
-            let record = Record::from_runs(&workload, &variant, items, &mut durations);
-            bench.record(record.on(runtime_name))?;
-        }
-        Ok(())
-    }
-
     fn variants(&self, names: &'a [String], emails: &'a [String]) -> [(String, MakeInsert<'a>); 3] {
         let (pool, begin, batched) = (self.pool, self.begin, self.batched);
         let name = |way: &str| format!("sqlx-{}-{way}", self.backend);
         [
             (
                 name("one-by-one"),
-                Box::new(move || Box::pin(one_by_one(pool, names, emails))),
+                Box::new(move || {
+                    Box::pin(async move { Ok(one_by_one(pool, names, emails).await?) })
+                }),
             ),
             (
                 name("one-transaction"),
-                Box::new(move || Box::pin(in_one_transaction(pool, begin, names, emails))),
+                Box::new(move || {
+                    Box::pin(
+                        async move { Ok(in_one_transaction(pool, begin, names, emails).await?) },
+                    )
+                }),
             ),
             (
                 name("batched"),
@@ -165,25 +181,111 @@ where
     }
 }
 
+/// Measures one way to insert on an emptied table of `pool` (emptied by the statements of
+/// `empty` before the clock starts), checks that every row arrived, and records it under
+/// the bench's workload.
+pub(crate) fn record_insert<DB>(
+    bench: &Bench,
+    runtime: (&Runtime, &str),
+    items: u64,
+    (pool, empty): (&Pool<DB>, &'static [&'static str]),
+    variant: &str,
+    insert: &MakeInsert<'_>,
+) -> anyhow::Result<Record>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
+{
+    let check = |rows: anyhow::Result<i64>| {
+        anyhow::ensure!(rows? == items as i64, "rows lost");
+        Ok(())
+    };
+    let make = || {
+        runtime.0.block_on(async {
+            for statement in empty {
+                sqlx::query(*statement)
+                    .execute(pool)
+                    .await
+                    .expect("empty the table");
+            }
+        });
+        let insert = insert();
+        async move {
+            insert.await?;
+            Ok(sqlx::query_scalar(COUNT).fetch_one(pool).await?)
+        }
+    };
+    let mut durations = measure(runtime.0, bench.runs(), make, check)?;
+    let workload = bench.workload().to_owned();
+    Ok(Record::from_runs(&workload, variant, items, &mut durations).on(runtime.1))
+}
+
 pub(crate) fn inserts(
     options: &Options,
     runtime: &Runtime,
     runtime_name: &str,
     pools: &Pools,
+    postgres: Option<&Postgres>,
 ) -> anyhow::Result<()> {
     let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "postgres-insert", options)?;
     let items = bench.items(10_000, 200, 1_000_000)?;
     let (names, emails) = rows(usize::try_from(items)?);
     let (names, emails) = (names.as_slice(), emails.as_slice());
     if let Some(pg) = &pools.pg {
-        let postgres = Ways {
+        let ways = Ways {
             backend: "postgres",
             pool: pg,
-            empty: "TRUNCATE users, orders, profiles RESTART IDENTITY",
+            empty: &["TRUNCATE users, orders, profiles RESTART IDENTITY"],
             begin: "BEGIN",
-            batched: |pool: &PgPool, names, emails| Box::pin(pg_batched(pool, names, emails)),
+            batched: |pool: &PgPool, names, emails| {
+                Box::pin(async move { Ok(pg_batched(pool, names, emails).await?) })
+            },
         };
-        postgres.record(&mut bench, runtime, runtime_name, items, (names, emails))?;
+        let table = (pg, ways.empty);
+        for (variant, insert) in ways.variants(names, emails) {
+            let record = record_insert(
+                &bench,
+                (runtime, runtime_name),
+                items,
+                table,
+                &variant,
+                &insert,
+            )?;
+            bench.record(record)?;
+        }
+        let at = (runtime, runtime_name);
+        let copy: MakeInsert<'_> =
+            Box::new(move || Box::pin(async move { Ok(pg_copy(pg, names, emails).await?) }));
+        bench.record(record_insert(
+            &bench,
+            at,
+            items,
+            table,
+            "sqlx-postgres-copy",
+            &copy,
+        )?)?;
+        if let Some(server) = postgres {
+            // The file sits in the server's data directory, which the server can read.
+            let file = server.data_dir().join("bench-users.copy");
+            std::fs::write(&file, copy_binary(names, emails))?;
+            let file = file.display().to_string();
+            anyhow::ensure!(!file.contains('\''), "{file}: a quote in the path");
+            let file = file.as_str();
+            let server_copy: MakeInsert<'_> =
+                Box::new(move || Box::pin(async move { Ok(pg_server_copy(pg, file).await?) }));
+            let variant = "bound-server-copy-from-file";
+            let record = record_insert(
+                &bench,
+                (runtime, "server"),
+                items,
+                table,
+                variant,
+                &server_copy,
+            )?;
+            bench.record(record.as_bound())?;
+        }
         python(&mut bench, "postgres", "insert", items, pools)?;
         bench.finish()?;
     }
@@ -191,18 +293,35 @@ pub(crate) fn inserts(
     let sqlite = Ways {
         backend: "sqlite",
         pool: &pools.sqlite,
-        empty: "DELETE FROM users",
+        // Every run starts from an empty write-ahead log, so no run pays for the
+        // checkpoint of the rows an earlier one wrote.
+        empty: &["DELETE FROM users", "PRAGMA wal_checkpoint(TRUNCATE)"],
         begin: "BEGIN IMMEDIATE",
-        batched: |pool: &SqlitePool, names, emails| Box::pin(sqlite_batched(pool, names, emails)),
+        batched: |pool: &SqlitePool, names, emails| {
+            Box::pin(async move { Ok(sqlite_batched(pool, names, emails).await?) })
+        },
     };
-    sqlite.record(&mut bench, runtime, runtime_name, items, (names, emails))?;
+    let table = (&pools.sqlite, sqlite.empty);
+    let at = (runtime, runtime_name);
+    // The batched way is measured on many more rows, in `sqlite-bulk-insert`.
+    for (variant, insert) in sqlite.variants(names, emails).into_iter().take(2) {
+        bench.record(record_insert(&bench, at, items, table, &variant, &insert)?)?;
+    }
+    // One by one again, each commit waiting for the disk (`synchronous = FULL`, SQLite's
+    // default) where the pattern's pool commits to the WAL: what a durable commit costs.
+    let full = &pools.sqlite_full;
+    let one_by_one_full: MakeInsert<'_> =
+        Box::new(move || Box::pin(async move { Ok(one_by_one(full, names, emails).await?) }));
+    let variant = "sqlx-sqlite-one-by-one-synchronous-full";
+    let record = record_insert(&bench, at, items, table, variant, &one_by_one_full)?;
+    bench.record(record)?;
     python(&mut bench, "sqlite", "insert", items, pools)?;
     bench.finish()
 }
 
-const COUNT: &str = "SELECT COUNT(*) FROM users";
+pub(crate) const COUNT: &str = "SELECT COUNT(*) FROM users";
 
 /// One way to insert the rows.
-type Insert<'a> = std::pin::Pin<Box<dyn Future<Output = sqlx::Result<()>> + 'a>>;
+pub(crate) type Insert<'a> = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
 /// Makes one run's insert; called once per run, before the clock starts.
-type MakeInsert<'a> = Box<dyn Fn() -> Insert<'a> + 'a>;
+pub(crate) type MakeInsert<'a> = Box<dyn Fn() -> Insert<'a> + 'a>;

@@ -20,6 +20,7 @@
 //! would use them, and the `AnyPool` of the pattern's library once, to show what `Any`
 //! costs.
 
+mod bulk;
 mod inserts;
 mod selects;
 
@@ -46,7 +47,8 @@ fn run(options: Options) -> anyhow::Result<()> {
     );
     let (runtime_name, runtime) = bench_harness::runtime(2)?;
     let pools = runtime.block_on(Pools::open(postgres.as_ref(), &sqlite_url))?;
-    inserts::inserts(&options, &runtime, runtime_name, &pools)?;
+    inserts::inserts(&options, &runtime, runtime_name, &pools, postgres.as_ref())?;
+    bulk::bulk_inserts(&options, &runtime, runtime_name, &pools)?;
     selects::selects(&options, &runtime, runtime_name, &pools, postgres.as_ref())?;
     Ok(())
 }
@@ -56,7 +58,10 @@ pub(crate) struct Pools {
     pub(crate) pg: Option<PgPool>,
     pub(crate) pg_any: Option<sqlx::AnyPool>,
     pub(crate) pg_url: Option<String>,
+    /// Commits to the write-ahead log, the disk at checkpoints, as the pattern's pool.
     pub(crate) sqlite: SqlitePool,
+    /// The same file, each commit waiting for the disk.
+    pub(crate) sqlite_full: SqlitePool,
     pub(crate) sqlite_path: String,
 }
 
@@ -67,18 +72,8 @@ impl Pools {
             ..PoolConfig::default()
         };
         database::connect(sqlite_url, config).await?.close().await;
-        let sqlite = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(TASKS as u32)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::query("PRAGMA busy_timeout = 5000")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .connect(sqlite_url)
-            .await?;
+        let sqlite = sqlite_pool(sqlite_url, "PRAGMA synchronous = NORMAL").await?;
+        let sqlite_full = sqlite_pool(sqlite_url, "PRAGMA synchronous = FULL").await?;
         let (pg, pg_any, pg_url) = match postgres {
             Some(server) => {
                 let any = database::connect(&server.url(), config).await?;
@@ -99,9 +94,29 @@ impl Pools {
             pg_any,
             pg_url,
             sqlite,
+            sqlite_full,
             sqlite_path,
         })
     }
+}
+
+/// A pool on the SQLite file (in WAL mode, set by the pattern's `connect`) whose
+/// connections run `synchronous` first: `PRAGMA synchronous = FULL`, the default, waits
+/// for the disk at every commit; `NORMAL` only at checkpoints.
+async fn sqlite_pool(url: &str, synchronous: &'static str) -> sqlx::Result<SqlitePool> {
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(TASKS as u32)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                sqlx::query("PRAGMA busy_timeout = 5000")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query(synchronous).execute(&mut *conn).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
 }
 
 /// `n` distinct users: names and emails as two columns.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use bench_harness::{Bench, Options, Record, measure};
 use external_tools::postgres::Postgres;
-use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
+use sqlx::{Database, Encode, Executor, IntoArguments, PgPool, Pool, Type};
 use tokio::runtime::Runtime;
 
 use crate::inserts::{pg_batched, sqlite_batched};
@@ -39,6 +39,36 @@ where
     Ok(found)
 }
 // ANCHOR_END: selects
+
+// ANCHOR: selects_holding
+/// The same selects, each task holding one connection of the pool for its whole share:
+/// no acquire and release per query, as each `pgbench` client keeps its connection.
+async fn select_all_holding(n: i64, pool: PgPool) -> anyhow::Result<usize> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..TASKS as i64 {
+        let pool = pool.clone();
+        tasks.spawn(async move {
+            let mut conn = pool.acquire().await?;
+            let (mut found, mut id) = (0, task + 1);
+            while id <= n {
+                let row: Option<(i64, String, String)> =
+                    sqlx::query_as("SELECT id, name, email FROM users WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                found += usize::from(row.is_some());
+                id += TASKS as i64;
+            }
+            anyhow::Ok(found)
+        });
+    }
+    let mut found = 0;
+    for joined in tasks.join_all().await {
+        found += joined?;
+    }
+    Ok(found)
+}
+// ANCHOR_END: selects_holding
 
 /// A select of one user by id on `pool`: whether the row was there.
 fn select_by_id<DB>(
@@ -82,13 +112,20 @@ pub(crate) fn selects(
             pg_batched(pg, &names, &emails).await
         })?;
         let plain = select_by_id(pg.clone());
+        let n = i64::try_from(items)?;
         record_selects(
             &mut bench,
-            runtime,
-            runtime_name,
+            (runtime, runtime_name),
             items,
             "sqlx-postgres-10-tasks",
-            plain,
+            || select_all(n, plain.clone()),
+        )?;
+        record_selects(
+            &mut bench,
+            (runtime, runtime_name),
+            items,
+            "sqlx-postgres-10-tasks-holding-a-connection",
+            || select_all_holding(n, pg.clone()),
         )?;
         // The pattern's own `AnyPool` and `user_by_id`, to show what `Any` costs.
         let any = any.clone();
@@ -98,11 +135,10 @@ pub(crate) fn selects(
         };
         record_selects(
             &mut bench,
-            runtime,
-            runtime_name,
+            (runtime, runtime_name),
             items,
             "sqlx-any-postgres-10-tasks",
-            pattern,
+            || select_all(n, pattern.clone()),
         )?;
         if let Some(server) = postgres {
             let (runs, quick) = (bench.runs(), bench.is_quick());
@@ -119,40 +155,37 @@ pub(crate) fn selects(
     })?;
     // SQLite runs inside this process: its CPU is the engine's and the client's together.
     let plain = select_by_id(sqlite);
+    let n = i64::try_from(items)?;
     record_selects(
         &mut bench,
-        runtime,
-        runtime_name,
+        (runtime, runtime_name),
         items,
         "sqlx-sqlite-10-tasks",
-        plain,
+        || select_all(n, plain.clone()),
     )?;
     python(&mut bench, "sqlite", "select", items, pools)?;
     bench.finish()
 }
 
-/// Measures `select` over ids `1..=items`, checks that each row was found,
-/// and records it with this process's CPU time per select.
-fn record_selects<F, Fut>(
+/// Measures the selects `make` starts (of ids `1..=items`), checks that each row was
+/// found, and records them with this process's CPU time per select.
+fn record_selects<Fut>(
     bench: &mut Bench,
-    runtime: &Runtime,
-    runtime_name: &str,
+    (runtime, runtime_name): (&Runtime, &str),
     items: u64,
     variant: &str,
-    select: F,
+    make: impl FnMut() -> Fut,
 ) -> anyhow::Result<()>
 where
-    F: Fn(i64) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = anyhow::Result<bool>> + Send,
+    Fut: Future<Output = anyhow::Result<usize>>,
 {
-    let n = i64::try_from(items)?;
     let runs = bench.runs();
     let check = |found: anyhow::Result<usize>| {
         anyhow::ensure!(found? == items as usize, "rows not found");
         Ok(())
     };
     let before = bench_harness::cpu_time();
-    let mut durations = measure(runtime, runs, || select_all(n, select.clone()), check)?;
+    let mut durations = measure(runtime, runs, make, check)?;
     let cpu = cpu_per_item(before, items * u64::from(runs + 1), false);
     let workload = bench.workload().to_owned();
     let record = Record::from_runs(&workload, variant, items, &mut durations);
@@ -160,7 +193,8 @@ where
 }
 
 /// PostgreSQL's own select-only benchmark on the same server: 10 clients, 2 threads,
-/// point selects by primary key on its own table. The median transactions per second of
+/// prepared statements (`-M prepared`, its fastest protocol), point selects by primary
+/// key on its own table. The median transactions per second of
 /// `runs` runs.
 fn pgbench_select_only(server: &Postgres, runs: u32, quick: bool) -> anyhow::Result<Record> {
     let pgbench = ["pgbench"]
@@ -199,6 +233,8 @@ fn pgbench_select_only(server: &Postgres, runs: u32, quick: bool) -> anyhow::Res
     for _ in 0..=runs {
         let out = pgbench_run(&[
             "-S",
+            "-M",
+            "prepared",
             "-n",
             "-c",
             "10",
@@ -236,11 +272,16 @@ fn pgbench_select_only(server: &Postgres, runs: u32, quick: bool) -> anyhow::Res
     let (secs, processed) = counted[(counted.len() - 1) / 2];
     let mut record = Record::from_runs(
         "postgres-select",
-        "pgbench-S-10-clients",
+        "pgbench-S-prepared-10-clients",
         processed,
         &mut [secs],
     );
     record.runs = runs;
+    // The spread, as the time `processed` selects take at the slowest and fastest run's rate.
+    let at_rate =
+        |(took, done): &(Duration, u64)| processed as f64 * took.as_secs_f64() / *done as f64;
+    record.slowest_secs = counted.first().map(at_rate);
+    record.fastest_secs = counted.last().map(at_rate);
     record.allocator = None;
-    Ok(record.on("pgbench").with_cpu(cpu))
+    Ok(record.on("pgbench").with_cpu(cpu).as_bound())
 }

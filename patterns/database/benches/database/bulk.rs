@@ -1,0 +1,77 @@
+//! `sqlite-bulk-insert`: many rows into SQLite in one call, the way each language does it
+//! in bulk. sqlx's multi-row `VALUES`, the pattern's `insert_users_sqlite` (rusqlite on
+//! the blocking pool), and SQLite's own loop on this thread as the bound, against
+//! aiosqlite's `executemany`. Each run inserts 200,000 rows, so a run lasts long enough
+//! for its time to be the insert's and not the scheduler's.
+
+use bench_harness::{Bench, Options};
+use sqlx::SqlitePool;
+use tokio::runtime::Runtime;
+
+use crate::inserts::{MakeInsert, record_insert, sqlite_batched};
+use crate::{Pools, python, rows};
+
+pub(crate) fn bulk_inserts(
+    options: &Options,
+    runtime: &Runtime,
+    runtime_name: &str,
+    pools: &Pools,
+) -> anyhow::Result<()> {
+    let mut bench = Bench::new(env!("CARGO_PKG_NAME"), "sqlite-bulk-insert", options)?;
+    let items = bench.items(200_000, 200, 2_000_000)?;
+    let (names, emails) = rows(usize::try_from(items)?);
+    let (names, emails) = (names.as_slice(), emails.as_slice());
+    let pool: &SqlitePool = &pools.sqlite;
+    // Every run starts from an empty table and write-ahead log.
+    let table = (
+        pool,
+        &["DELETE FROM users", "PRAGMA wal_checkpoint(TRUNCATE)"][..],
+    );
+    let at = (runtime, runtime_name);
+    let batched: MakeInsert<'_> =
+        Box::new(move || Box::pin(async move { Ok(sqlite_batched(pool, names, emails).await?) }));
+    let record = record_insert(&bench, at, items, table, "sqlx-sqlite-batched", &batched)?;
+    bench.record(record)?;
+    let path = pools.sqlite_path.clone();
+    let owned: Vec<(String, String)> = names.iter().cloned().zip(emails.iter().cloned()).collect();
+    let blocking: MakeInsert<'_> = Box::new(|| {
+        let (path, rows) = (path.clone(), owned.clone());
+        Box::pin(async move { Ok(database::insert_users_sqlite(path, rows).await.map(drop)?) })
+    });
+    let variant = "rusqlite-spawn_blocking";
+    bench.record(record_insert(&bench, at, items, table, variant, &blocking)?)?;
+    let in_place: MakeInsert<'_> = Box::new(|| {
+        let (path, rows) = (path.clone(), owned.clone());
+        Box::pin(async move { rusqlite_loop(&path, &rows) })
+    });
+    let variant = "bound-rusqlite-loop";
+    let record = record_insert(
+        &bench,
+        (runtime, "calling-thread"),
+        items,
+        table,
+        variant,
+        &in_place,
+    )?;
+    bench.record(record.as_bound())?;
+    python(&mut bench, "sqlite", "bulk-insert", items, pools)?;
+    bench.finish()
+}
+
+/// SQLite's C library in a loop on the calling thread, with no runtime and no hand-off:
+/// one transaction, the statement prepared once, each row bound and stepped. rusqlite is
+/// the thinnest safe way to call it (`bind`, `step`, `reset` per row).
+fn rusqlite_loop(path: &str, rows: &[(String, String)]) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut insert = tx.prepare("INSERT INTO users (name, email) VALUES (?1, ?2)")?;
+        for (name, email) in rows {
+            insert.execute((name, email))?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
