@@ -48,7 +48,7 @@ fn run(options: Options) -> anyhow::Result<()> {
     let (runtime_name, runtime) = bench_harness::runtime(2)?;
     let pools = runtime.block_on(Pools::open(postgres.as_ref(), &sqlite_url))?;
     inserts::inserts(&options, &runtime, runtime_name, &pools, postgres.as_ref())?;
-    bulk::bulk_inserts(&options, &runtime, runtime_name, &pools)?;
+    bulk::bulk_inserts(&options, &runtime, runtime_name)?;
     selects::selects(&options, &runtime, runtime_name, &pools, postgres.as_ref())?;
     Ok(())
 }
@@ -66,7 +66,10 @@ pub(crate) struct Pools {
 }
 
 impl Pools {
-    async fn open(postgres: Option<&Postgres>, sqlite_url: &str) -> anyhow::Result<Self> {
+    pub(crate) async fn open(
+        postgres: Option<&Postgres>,
+        sqlite_url: &str,
+    ) -> anyhow::Result<Self> {
         let config = PoolConfig {
             max_connections: TASKS as u32,
             ..PoolConfig::default()

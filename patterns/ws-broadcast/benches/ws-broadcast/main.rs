@@ -17,6 +17,7 @@
 //! cargo bench -p ws-broadcast -- --clients 100 --messages 5000 --window 16
 //! ```
 
+mod bound;
 mod load;
 
 use std::process::{Command, ExitCode};
@@ -43,8 +44,8 @@ struct Args {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=64))]
     window: u64,
     /// Which servers to measure.
-    #[arg(long, value_delimiter = ',', default_value = "rust,asyncio,uvloop",
-          value_parser = ["rust", "asyncio", "uvloop"])]
+    #[arg(long, value_delimiter = ',', default_value = "rust,bound,asyncio,uvloop",
+          value_parser = ["rust", "bound", "asyncio", "uvloop"])]
     servers: Vec<String>,
 }
 
@@ -54,7 +55,14 @@ struct Args {
 /// keeps the messages themselves at most 32 ahead.
 const OUTBOX: &str = "2048";
 
+/// The flag that makes this binary the bound server instead of the benchmark. Read
+/// before the harness, which ignores every flag under `cargo test`.
+const SERVE_BOUND: &str = "--serve-bound";
+
 fn main() -> ExitCode {
+    if std::env::args().any(|arg| arg == SERVE_BOUND) {
+        return patterns_core::app::exit_code(bound::serve());
+    }
     bench_harness::main(run)
 }
 
@@ -88,6 +96,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         if wanted("rust") {
             servers.push(("tokio-tungstenite", None, rust_server()));
         }
+        if wanted("bound") {
+            let mut command = Command::new(std::env::current_exe()?);
+            command.arg(SERVE_BOUND);
+            servers.push(("bound-plain-tcp-writer", None, command));
+        }
         let script = python_script(env!("CARGO_MANIFEST_DIR"), "broadcast.py");
         for event_loop in PythonLoop::BOTH {
             if !wanted(event_loop.name()) {
@@ -107,7 +120,12 @@ fn run(args: Args) -> anyhow::Result<()> {
             let record = runtime.block_on(measure(&server, bench.workload(), variant, &plan))?;
             // The Rust server runs on `#[tokio::main]`'s multi-thread runtime.
             let server_runtime = event_loop.map_or("multi_thread", PythonLoop::name);
-            bench.record(record.on(server_runtime))?;
+            let record = record.on(server_runtime);
+            bench.record(if variant.starts_with("bound-") {
+                record.as_bound()
+            } else {
+                record
+            })?;
         }
         bench.finish()?;
     }
