@@ -51,20 +51,20 @@ async fn member(stream: TcpStream, number: u64, members: Members) {
     let Ok((name, key)) = handshake(&mut read).await else {
         return;
     };
+    let (outbox, mut inbox) = mpsc::channel::<Bytes>(2048);
+    // A member before its client hears back: once the client has its answer, the load
+    // client may connect the sender, whose join this member must see.
+    broadcast(&members, &event(&format!(r#"{{"kind":"joined","name":"{name}"}}"#)));
+    lock(&members).insert(number, outbox.clone());
     let accepted = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {}\r\n\r\n",
         derive_accept_key(key.as_bytes())
     );
     if write.write_all(accepted.as_bytes()).await.is_err() {
+        lock(&members).remove(&number);
         return;
     }
-    let (outbox, mut inbox) = mpsc::channel::<Bytes>(2048);
-    broadcast(
-        &members,
-        &event(&format!(r#"{{"kind":"joined","name":"{name}"}}"#)),
-    );
-    lock(&members).insert(number, outbox.clone());
     let writer = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(BATCH);
         while inbox.recv_many(&mut batch, BATCH).await > 0 {
