@@ -54,7 +54,10 @@ async fn member(stream: TcpStream, number: u64, members: Members) {
     let (outbox, mut inbox) = mpsc::channel::<Bytes>(2048);
     // A member before its client hears back: once the client has its answer, the load
     // client may connect the sender, whose join this member must see.
-    broadcast(&members, &event(&format!(r#"{{"kind":"joined","name":"{name}"}}"#)));
+    broadcast(
+        &members,
+        &event(&format!(r#"{{"kind":"joined","name":"{name}"}}"#)),
+    );
     lock(&members).insert(number, outbox.clone());
     let accepted = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
