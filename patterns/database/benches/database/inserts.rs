@@ -73,6 +73,7 @@ pub(crate) async fn pg_batched(
 }
 // ANCHOR_END: inserts_together
 
+// ANCHOR: copy
 /// `COPY ... FROM STDIN` in PostgreSQL's binary format: its bulk load, in the format
 /// asyncpg's `copy_records_to_table` sends. The rows go as one stream, each field as its
 /// length and its bytes, so the server parses no text and nothing needs escaping.
@@ -108,6 +109,7 @@ fn copy_binary(names: &[String], emails: &[String]) -> Vec<u8> {
     data.extend_from_slice(&(-1_i16).to_be_bytes());
     data
 }
+// ANCHOR_END: copy
 
 /// The bound: the server reads the same rows from a file of its own (`COPY ... FROM
 /// '<file>'`), so no client sends anything and no protocol carries them.
@@ -117,6 +119,7 @@ async fn pg_server_copy(pool: &PgPool, file: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
+// ANCHOR: sqlite_values
 /// A multi-row `VALUES`, built by sqlx's `QueryBuilder` (placeholders, never pasted
 /// values), in chunks under SQLite's limit of 32,766 parameters.
 pub(crate) async fn sqlite_batched(
@@ -135,6 +138,7 @@ pub(crate) async fn sqlite_batched(
     }
     tx.commit().await
 }
+// ANCHOR_END: sqlite_values
 
 /// The three ways of one database as a workload's variants: `backend` names them, `empty`
 /// empties the table before each run, `begin` opens the transaction, `batched` is the
