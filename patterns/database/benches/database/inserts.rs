@@ -239,7 +239,9 @@ where
     // count is the check, not part of the insert.
     let check = |inserted: anyhow::Result<()>| {
         inserted?;
-        let rows: i64 = runtime.0.block_on(sqlx::query_scalar(COUNT).fetch_one(pool))?;
+        let rows: i64 = runtime
+            .0
+            .block_on(sqlx::query_scalar(COUNT).fetch_one(pool))?;
         anyhow::ensure!(rows == items as i64, "rows lost");
         Ok(())
     };
