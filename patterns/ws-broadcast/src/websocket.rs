@@ -44,10 +44,13 @@ impl Default for Limits {
 impl Limits {
     /// tokio-tungstenite's settings for these limits. The read buffer is allocated up
     /// front for every connection (128 KiB by default); 4 KiB keeps an idle client cheap.
+    /// The write buffer grows only as frames are queued, and every frame fed before a
+    /// flush waits in it, so a batch of events leaves in one write (at 0, each frame
+    /// would be its own system call).
     pub fn config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
             .read_buffer_size(4096)
-            .write_buffer_size(0)
+            .write_buffer_size(64 * 1024)
             .max_message_size(Some(self.max_message))
             .max_frame_size(Some(self.max_message))
     }
