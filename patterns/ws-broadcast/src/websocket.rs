@@ -170,8 +170,11 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await; // the first tick is immediate
     let mut unanswered_since: Option<Instant> = None;
+    // One buffer, reused for every batch: it grows to the largest batch once, and an idle
+    // client's costs nothing.
+    let mut batch = Vec::new();
     let goodbye = loop {
-        let batch = tokio::select! {
+        tokio::select! {
             biased;
             from_reader = &mut from_reader => match from_reader {
                 Ok(Ok(Some(frame))) => break Goodbye::Close(frame),
@@ -181,7 +184,7 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
                 Err(_) => break Goodbye::Silent(Ended::ClientGone),
             },
             event = inbox.recv() => match event {
-                Ok(event) => batch_of(event, &mut inbox),
+                Ok(event) => batch_up(event, &mut inbox, &mut batch),
                 Err(reason) => break Goodbye::Close(close_for(reason)),
             },
             _ = ping.tick() => {
@@ -189,10 +192,11 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
                     break Goodbye::Silent(Ended::NoPong);
                 }
                 unanswered_since = Some(Instant::now());
-                vec![Message::Ping(Default::default())]
+                batch.push(Message::Ping(Default::default()));
             }
-        };
-        if let Err(bye) = send_batch(&mut sink, &mut inbox, batch, limits.write_timeout).await {
+        }
+        if let Err(bye) = send_batch(&mut sink, &mut inbox, &mut batch, limits.write_timeout).await
+        {
             break bye;
         }
     };
@@ -200,12 +204,13 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
 }
 // ANCHOR_END: write
 
-/// Sends one batch within `patience`. A client that stopped reading blocks the send, so it
-/// races the member's removal: a removed member gets its Close frame, not a stuck write.
+/// Sends the batch within `patience`, leaving it empty. A client that stopped reading
+/// blocks the send, so it races the member's removal: a removed member gets its Close
+/// frame, not a stuck write.
 async fn send_batch<S>(
     sink: &mut SplitSink<WebSocketStream<S>, Message>,
     inbox: &mut Inbox,
-    batch: Vec<Message>,
+    batch: &mut Vec<Message>,
     patience: Duration,
 ) -> Result<(), Goodbye>
 where
@@ -222,28 +227,31 @@ where
     }
 }
 
-/// The event just received plus those already queued behind it, up to a batch.
-fn batch_of(first: Arc<SharedEvent>, inbox: &mut Inbox) -> Vec<Message> {
-    const BATCH: usize = 64;
-    let mut batch = vec![to_message(&first)];
+/// The most events one write carries.
+const BATCH: usize = 64;
+
+/// Adds the event just received to `batch`, and those already queued behind it, up to
+/// [`BATCH`].
+fn batch_up(first: Arc<SharedEvent>, inbox: &mut Inbox, batch: &mut Vec<Message>) {
+    batch.push(to_message(&first));
     while batch.len() < BATCH {
         match inbox.try_recv() {
             Some(event) => batch.push(to_message(&event)),
             None => break,
         }
     }
-    batch
 }
 
-/// Writes every message, then flushes once.
+/// Writes every message, then flushes once. The batch is empty afterwards, even when the
+/// write fails or is cancelled part-way.
 async fn send_all<S>(
     sink: &mut SplitSink<WebSocketStream<S>, Message>,
-    batch: Vec<Message>,
+    batch: &mut Vec<Message>,
 ) -> Result<(), WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    for message in batch {
+    for message in batch.drain(..) {
         sink.feed(message).await?;
     }
     sink.flush().await
