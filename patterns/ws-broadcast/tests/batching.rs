@@ -18,6 +18,9 @@ use ws_broadcast::websocket::Limits;
 use ws_broadcast::{Hub, websocket};
 
 const BURST: usize = 20;
+/// Each message's length: the burst (about 4 KiB) outgrows a write buffer of a few hundred
+/// bytes or one KiB, which would write it in pieces, and fits the configured 64 KiB.
+const MESSAGE_BYTES: usize = 200;
 
 /// The server's end of the connection, counting the writes that carried bytes.
 struct CountingWrites {
@@ -66,7 +69,7 @@ async fn a_queued_burst_leaves_in_one_write() {
     let (bob, _bob_inbox) = hub.join("bob").unwrap();
     // The burst is queued before the writer runs, so its first wake finds all of it.
     for n in 0..BURST {
-        bob.say(format!("message {n}"));
+        bob.say(format!("message {n:02} {}", "x".repeat(MESSAGE_BYTES - 11)));
     }
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     let writes = Arc::new(AtomicUsize::new(0));
