@@ -157,7 +157,9 @@ enum Goodbye {
 
 /// Sends the member's events, batched while more are queued; pings; and ends with a Close
 /// frame when the reader reports a broken rule, the hub removes the member, or the server
-/// shuts down.
+/// shuts down. One `batch` buffer is reused for every batch: it grows to the largest batch
+/// once, and an idle client's costs nothing. When the pair is being dropped, the reader's
+/// outcome is an error and this task goes too, with no Close frame.
 // ANCHOR: write
 async fn write<S: AsyncRead + AsyncWrite + Unpin>(
     mut sink: SplitSink<WebSocketStream<S>, Message>,
@@ -170,8 +172,6 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await; // the first tick is immediate
     let mut unanswered_since: Option<Instant> = None;
-    // One buffer, reused for every batch: it grows to the largest batch once, and an idle
-    // client's costs nothing.
     let mut batch = Vec::new();
     let goodbye = loop {
         tokio::select! {
@@ -180,7 +180,6 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(Ok(Some(frame))) => break Goodbye::Close(frame),
                 Ok(Ok(None)) => break Goodbye::Silent(Ended::ClientGone),
                 Ok(Err(ReaderPanicked)) => break Goodbye::Close(close(CloseCode::Error, "internal error")),
-                // The pair is being dropped, this task with it: no Close frame.
                 Err(_) => break Goodbye::Silent(Ended::ClientGone),
             },
             event = inbox.recv() => match event {
