@@ -25,8 +25,11 @@
 //! - [`session`](mod@session): [`Options`], [`main`], [`PythonLoop`] and [`Bench`], one run;
 //! - [`machine`](mod@machine): [`measure`], the runtimes, and `/proc` readers;
 //! - [`server`](mod@server): [`ServerProcess`], a server under test in its own process;
+//! - [`bare_http`]: [`bare_http::BareConnection`], hyper's bare client, the HTTP
+//!   workloads' bound;
 //! - [`figures`]: the chapters' tables and plots, from the results file.
 
+pub mod bare_http;
 pub mod figures;
 pub mod machine;
 mod provenance;

@@ -41,7 +41,8 @@ pub struct Record {
     /// Whether the variant is the workload's bound: the fastest way this machine does the
     /// same work, with none of the pattern's layers (raw syscalls, the C library in a
     /// loop, the database's own benchmark tool). The figures give every variant's speed
-    /// as a share of it.
+    /// as a share of it. A variant named `bound-...` is one from the start; another is
+    /// marked with [`Record::as_bound`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bound: bool,
     /// The best possible `secs`, where the workload has one (a delay it must wait).
@@ -81,8 +82,12 @@ pub struct Record {
     pub provenance: Option<Provenance>,
 }
 
+/// How a bound variant's name starts.
+pub const BOUND_PREFIX: &str = "bound-";
+
 impl Record {
-    /// A record from the durations of several runs (at least one).
+    /// A record from the durations of several runs (at least one); a variant whose name
+    /// starts with `bound-` is the workload's bound.
     pub fn from_runs(workload: &str, variant: &str, items: u64, runs: &mut [Duration]) -> Self {
         runs.sort();
         // The lower median, as Python's statistics.median_low, so both sides agree.
@@ -100,7 +105,7 @@ impl Record {
             slowest_secs: runs.last().map(Duration::as_secs_f64),
             runtime: None,
             allocator: Some(ALLOCATOR.to_owned()),
-            bound: false,
+            bound: variant.starts_with(BOUND_PREFIX),
             ideal_secs: None,
             max_in_flight: None,
             titles_match: None,

@@ -43,6 +43,15 @@ fn a_bound_says_so_in_its_line_and_other_records_stay_as_they_were() {
 }
 
 #[test]
+fn a_variant_named_bound_dash_is_the_bound_and_no_other_name_is() {
+    let one = &mut [Duration::from_secs(1)];
+    assert!(Record::from_runs("spawn", "bound-in-place", 8, one).bound);
+    for name in ["tokio-bound", "unbound-x", "bound", "Bound-x"] {
+        assert!(!Record::from_runs("spawn", name, 8, one).bound, "{name}");
+    }
+}
+
+#[test]
 fn items_above_the_workload_bound_are_refused_before_any_work() {
     let options = |items| bench_harness::Options {
         items,

@@ -1,5 +1,6 @@
 //! `spawn`: spawning and awaiting no-op tasks, what one task costs, on both runtimes,
-//! against Python's `asyncio.gather` over coroutines in the same run.
+//! against Python's `asyncio.gather` over coroutines in the same run. The bound awaits the
+//! same futures in place, with no task each: the difference is what a task costs.
 //!
 //! ```text
 //! cargo bench -p basics                       # 100,000 tasks, 5 runs per variant
@@ -40,14 +41,28 @@ fn run(options: Options) -> anyhow::Result<()> {
                 "tokio-JoinSet",
                 measure(runtime, runs, || basics::spawn_with_join_set(n), check)?,
             ),
+            (
+                "bound-in-place",
+                measure(runtime, runs, || in_place(n), check)?,
+            ),
         ];
         for (variant, mut durations) in timings {
-            bench.record(
-                Record::from_runs("spawn", variant, items, &mut durations).on(runtime_name),
-            )?;
+            let record = Record::from_runs("spawn", variant, items, &mut durations);
+            let record = record.on(runtime_name);
+            bench.record(record)?;
         }
     }
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_spawn.py");
     bench.python_records(&script, items, &[], &PythonLoop::BOTH)?;
     bench.finish()
+}
+
+/// The bound: the same futures, each awaited where it stands, with no task, no scheduler
+/// and no join handle. `black_box` keeps the compiler from summing the range in one step.
+async fn in_place(n: usize) -> Result<usize, tokio::task::JoinError> {
+    let mut sum = 0;
+    for i in 0..n {
+        sum += async move { std::hint::black_box(i) }.await;
+    }
+    Ok(sum)
 }

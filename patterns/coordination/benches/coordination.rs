@@ -1,11 +1,15 @@
 //! `priority`: P producers put N items into a bounded priority queue (and a LIFO queue),
-//! C consumers take them out; against Python's `asyncio.PriorityQueue`.
+//! C consumers take them out; against Python's `asyncio.PriorityQueue`. The bound is the
+//! ordering alone: the same items through one `BinaryHeap` of the same capacity, on one
+//! thread, with no task, no lock and no waiting.
 //!
 //! ```text
 //! cargo bench -p coordination                     # 4 producers, 4 consumers, 400,000 items
 //! cargo bench -p coordination -- --items 10000 --runs 1 --no-python
 //! ```
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -45,13 +49,19 @@ fn run(args: Args) -> anyhow::Result<()> {
     for (runtime_name, runtime) in &bench_harness::runtimes()? {
         let priority = || through(Arc::new(PriorityQueue::bounded(CAPACITY)), per);
         let lifo = || through(Arc::new(LifoQueue::bounded(CAPACITY)), per);
+        let heap = || async move { heap_alone(per) };
         let timings = [
             ("PriorityQueue", measure(runtime, runs, priority, check)?),
             ("LifoQueue", measure(runtime, runs, lifo, check)?),
+            (
+                "bound-BinaryHeap-alone",
+                measure(runtime, runs, heap, check)?,
+            ),
         ];
         for (variant, mut durations) in timings {
             let record = Record::from_runs("priority", variant, n, &mut durations);
-            bench.record(record.on(runtime_name))?;
+            let record = record.on(runtime_name);
+            bench.record(record)?;
         }
     }
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_priority.py");
@@ -91,6 +101,25 @@ where
     producers.join_all().await;
     queue.close(); // the consumers drain what is left, then stop
     consumers.join_all().await.into_iter().sum()
+}
+
+/// The bound: the producers' items, in turn, into one min-heap that never holds more than
+/// the queue's capacity (a full heap gives up its smallest first), then drained. The sum
+/// is what the consumers would add up.
+fn heap_alone(per: u64) -> u64 {
+    let mut heap = BinaryHeap::with_capacity(CAPACITY);
+    let mut sum = 0;
+    for i in 0..per {
+        for p in 0..PRODUCERS as u64 {
+            if heap.len() == CAPACITY
+                && let Some(Reverse(smallest)) = heap.pop()
+            {
+                sum += smallest;
+            }
+            heap.push(Reverse(item(p, i, per)));
+        }
+    }
+    sum + heap.into_iter().map(|Reverse(item)| item).sum::<u64>()
 }
 
 /// Producer `p`'s item `i`: multiplying by an odd constant scrambles the order, so the

@@ -10,11 +10,14 @@
 //! run, as most Python runs open a fresh session, so connection setup is part of the figure
 //! on both sides. The `-pooled` variants reuse one client whose pool the warm-up run filled,
 //! which is how a service runs; Python's `-pooled` variant reuses one session likewise.
+//! The bound sends the same GETs at once on hyper's bare client connections, one each,
+//! opened before the warm-up as the pooled variants' pool is filled by it.
 
 use std::pin::Pin;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use bench_harness::bare_http;
 use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
 use clap::Parser;
 use fixture_server::{FixtureConfig, FixtureServer, OwnedFixture};
@@ -125,8 +128,39 @@ fn run(args: Args) -> anyhow::Result<()> {
         check_overlap(&record, limit)?;
         bench.record(record)?;
     }
+    bound(&mut bench, &runtime, runtime_name, server, &many, delay)?;
     python(&mut bench, &args, items, server)?;
     bench.finish()
+}
+
+/// The bound: every GET at once, each on its own bare hyper connection, opened before the
+/// clock and kept for every run.
+fn bound(
+    bench: &mut Bench,
+    runtime: &tokio::runtime::Runtime,
+    runtime_name: &str,
+    server: &FixtureServer,
+    urls: &[String],
+    ideal: f64,
+) -> anyhow::Result<()> {
+    let base = server.base_url();
+    let paths = urls
+        .iter()
+        .map(|url| url.strip_prefix(&base).map(str::to_owned))
+        .collect::<Option<Vec<_>>>()
+        .context("a URL not on the fixture")?;
+    let connections = runtime.block_on(bare_http::open_many(&base, paths.len()))?;
+    let every_get_at_once = || bare_http::get_spread(&connections, &paths);
+    let mut durations = measure(runtime, bench.runs(), every_get_at_once, |bodies| {
+        anyhow::ensure!(bodies?.len() == paths.len(), "responses lost");
+        Ok(())
+    })?;
+    let variant = "bound-bare-hyper";
+    let mut record = Record::from_runs("gather", variant, paths.len() as u64, &mut durations)
+        .on(runtime_name)
+        .with_server_stats(server);
+    record.ideal_secs = Some(ideal);
+    bench.record(record)
 }
 
 /// A bounded variant must have held its bound at the server, or its figure means nothing.

@@ -1,6 +1,7 @@
 //! `pooling`: N sequential GETs through one shared client, and with a new client per
 //! request, counting the TCP connections the server accepted; Python's one session versus
-//! a session per request in the same run.
+//! a session per request in the same run. The bound sends the same GETs on one of hyper's
+//! bare client connections, with no pool and no client layers.
 //!
 //! ```text
 //! cargo bench -p http-client                      # 500 requests per run
@@ -9,6 +10,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use bench_harness::bare_http;
 use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
 use fixture_server::{FixtureConfig, OwnedFixture};
 use http_client::{HttpError, get_bytes};
@@ -44,6 +46,15 @@ fn run(options: Options) -> anyhow::Result<()> {
     keep(&mut bench, "tokio-one-client", durations)?;
     let durations = measure(&runtime, runs, client_per_request, check)?;
     keep(&mut bench, "tokio-client-per-request", durations)?;
+    // One connection for the warm-up and every run, as the shared client's pool keeps one.
+    let bare = runtime.block_on(bare_http::open_many(&server.base_url(), 1))?;
+    let paths = vec!["/users/1".to_owned(); usize::try_from(items)?];
+    let on_a_bare_connection = || bare_http::get_spread(&bare, &paths);
+    let durations = measure(&runtime, runs, on_a_bare_connection, |bodies| {
+        anyhow::ensure!(bodies?.len() == paths.len(), "responses lost");
+        Ok(())
+    })?;
+    keep(&mut bench, "bound-bare-hyper", durations)?;
 
     let extra = ["--url".to_owned(), server.base_url()];
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_pooling.py");

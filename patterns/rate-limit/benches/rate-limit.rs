@@ -1,6 +1,7 @@
 //! `rate`: N GETs of the fixture's `/delay/{ms}` with at most C in flight, measured against
 //! the ideal (N / C waves of one delay), with the server's max in flight, and Python's
-//! `asyncio.Semaphore` + `gather` in the same run.
+//! `asyncio.Semaphore` + `gather` in the same run. The bound sends the same GETs on C of
+//! hyper's bare client connections, each taking its share one request after another.
 //!
 //! ```text
 //! cargo bench -p rate-limit                       # 200 requests of 20 ms, 10 in flight
@@ -10,6 +11,7 @@
 use std::num::NonZeroU32;
 use std::process::ExitCode;
 
+use bench_harness::bare_http;
 use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
 use clap::Parser;
 use fixture_server::{FixtureConfig, OwnedFixture};
@@ -96,6 +98,18 @@ fn run(args: Args) -> anyhow::Result<()> {
     let governed = || fetch_at_rate(&client, &urls, &never_binds, concurrency);
     let durations = measure(&runtime, runs, governed, all_ok)?;
     keep(&mut bench, "tokio-buffered+governor", durations)?;
+    // Opened before the clock and kept, as the client's pool is filled by the warm-up.
+    let base = server.base_url();
+    let connections = runtime.block_on(bare_http::open_many(&base, concurrency))?;
+    let path = format!("/delay/{}", args.delay_ms);
+    let paths = vec![path; urls.len()];
+    let bare = || bare_http::get_spread(&connections, &paths);
+    let bodies_ok = |bodies: anyhow::Result<Vec<_>>| {
+        anyhow::ensure!(bodies?.len() == paths.len(), "responses lost");
+        Ok(())
+    };
+    let durations = measure(&runtime, runs, bare, bodies_ok)?;
+    keep(&mut bench, "bound-bare-hyper", durations)?;
 
     let extra = [
         "--url".to_owned(),

@@ -1,6 +1,8 @@
 //! `streams`: every item of the fixture's paginated collection (default 1,000 items, 100
 //! pages of 10, 5 ms of latency per page), one page at a time and with pages fetched
-//! concurrently, against Python async generators doing the same in the same run.
+//! concurrently, against Python async generators doing the same in the same run. The
+//! bound fetches the same pages on hyper's bare client connections, as many as the
+//! concurrent variants keep in flight, and decodes them the same way.
 //!
 //! ```text
 //! cargo bench -p streams
@@ -10,11 +12,14 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
+use bench_harness::bare_http::{self, BareConnection};
 use bench_harness::{Bench, Options, PythonLoop, Record, measure, python_script};
 use clap::Parser;
 use fixture_server::{FixtureConfig, OwnedFixture};
 use futures::TryStreamExt;
-use streams::{Item, Order, items, items_concurrently};
+use streams::{Item, Order, Page, items, items_concurrently};
+use tokio::sync::Mutex;
 
 /// Every item of a paginated API as a stream: one page at a time, pages buffered; Python
 /// async generators.
@@ -85,6 +90,16 @@ fn run(args: Args) -> anyhow::Result<()> {
         let durations = measure(&runtime, runs, concurrent, check)?;
         keep(&mut bench, &format!("{variant}-{in_flight}"), durations)?;
     }
+    // Opened once, as the shared client's pool is filled by the warm-up.
+    let connections = runtime.block_on(bare_http::open_many(&base, in_flight))?;
+    let bare = || all_pages_bare(&connections, per_page);
+    let bare_check = |collected: anyhow::Result<Vec<Item>>| check(Ok(collected?));
+    let durations = measure(&runtime, runs, bare, bare_check)?;
+    keep(
+        &mut bench,
+        &format!("bound-bare-hyper-{in_flight}"),
+        durations,
+    )?;
 
     let extra = [
         "--url",
@@ -98,4 +113,24 @@ fn run(args: Args) -> anyhow::Result<()> {
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_streams.py");
     bench.python_records(&script, items_per_run, &extra, &PythonLoop::BOTH)?;
     bench.finish()
+}
+
+/// The bound: page 1 for the page count, then the rest spread over the bare connections,
+/// each fetching its share one page after another; every page decoded as the pattern's.
+async fn all_pages_bare(
+    connections: &[Mutex<BareConnection>],
+    per_page: usize,
+) -> anyhow::Result<Vec<Item>> {
+    let path = |number: usize| format!("/items?page={number}&per_page={per_page}");
+    let first: Page = {
+        let mut connection = connections.first().context("no connections")?.lock().await;
+        serde_json::from_slice(&connection.get(&path(1)).await?)?
+    };
+    let rest: Vec<String> = (2..=first.total_pages).map(path).collect();
+    let mut items = first.items;
+    for body in bare_http::get_spread(connections, &rest).await? {
+        let page: Page = serde_json::from_slice(&body)?;
+        items.extend(page.items);
+    }
+    Ok(items)
 }

@@ -2,7 +2,9 @@
 //! Python (aiohttp + BeautifulSoup's html.parser) in the same run, with every page's title
 //! compared. The default site is the Rust book that rustup installs with the toolchain's
 //! docs (large, real documentation pages), served by the fixture's static mode; without it,
-//! the fixture's generated site.
+//! the fixture's generated site. The bound fetches the pages the crawl found, known in
+//! advance, on hyper's bare client connections and parses them with the same `extract` on
+//! every core.
 //!
 //! ```text
 //! cargo bench -p web-scraper
@@ -15,12 +17,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use bench_harness::{
-    Bench, Options, PythonLoop, Record, measure, peak_rss_mib, python_script, reset_peak_rss,
+    Bench, Options, PythonLoop, Record, bare_http, measure, peak_rss_mib, python_script,
+    reset_peak_rss,
 };
 use clap::Parser;
 use fixture_server::{FixtureConfig, OwnedFixture};
 use reqwest::Url;
-use web_scraper::{CrawlConfig, CrawlSummary, PageKind, crawl};
+use web_scraper::{CrawlConfig, CrawlSummary, PageKind, crawl, extract};
 
 /// Crawl a local site: the scraper crate against aiohttp + BeautifulSoup, titles compared.
 #[derive(Debug, Parser)]
@@ -125,6 +128,12 @@ fn run(args: Args) -> anyhow::Result<()> {
         record.peak_rss_mib = peak_rss_mib();
         records.push(record);
     }
+    records.push(bound(
+        &bench,
+        &start,
+        &rust_titles,
+        args.concurrency.into(),
+    )?);
     let script = python_script(env!("CARGO_MANIFEST_DIR"), "bench_scrape.py");
     let mut python = Vec::new();
     for event_loop in PythonLoop::BOTH {
@@ -171,6 +180,68 @@ fn run(args: Args) -> anyhow::Result<()> {
         bench.record(record)?;
     }
     bench.finish()
+}
+
+/// The bound: the HTML pages the crawl found, fetched on `concurrency` bare connections
+/// (opened before the clock), then each parsed by `extract`, the pages split over every
+/// core. No link discovery, no queue of URLs, no client layers; the titles must match.
+fn bound(
+    bench: &Bench,
+    start: &Url,
+    titles: &Titles,
+    concurrency: usize,
+) -> anyhow::Result<Record> {
+    let (runtime_name, runtime) = bench_harness::runtime(2)?;
+    let paths: Vec<String> = titles.iter().map(|(path, _)| path.clone()).collect();
+    let origin = start.origin().ascii_serialization();
+    let connections = runtime.block_on(bare_http::open_many(&origin, concurrency))?;
+    let fetch_and_parse = || async {
+        let bodies = bare_http::get_spread(&connections, &paths).await?;
+        parse_on_every_core(start, &paths, &bodies)
+    };
+    let check = |found: anyhow::Result<Titles>| {
+        anyhow::ensure!(&found? == titles, "the bound found other titles");
+        Ok(())
+    };
+    let mut durations = measure(&runtime, bench.runs(), fetch_and_parse, check)?;
+    let variant = "bound-bare-hyper-known-pages";
+    let record = Record::from_runs("scrape", variant, paths.len() as u64, &mut durations);
+    Ok(record.on(runtime_name))
+}
+
+/// Each page's path and title, the pages parsed in as many chunks as there are cores.
+fn parse_on_every_core<B: AsRef<[u8]> + Sync>(
+    start: &Url,
+    paths: &[String],
+    bodies: &[B],
+) -> anyhow::Result<Titles> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = paths.len().div_ceil(cores).max(1);
+    let parse = |(paths, bodies): (&[String], &[B])| -> anyhow::Result<Titles> {
+        let mut found = Titles::new();
+        for (path, body) in paths.iter().zip(bodies) {
+            let (title, _headings, _links) =
+                extract(std::str::from_utf8(body.as_ref())?, &start.join(path)?);
+            found.insert((path.clone(), title));
+        }
+        Ok(found)
+    };
+    std::thread::scope(|scope| {
+        let chunks: Vec<_> = paths
+            .chunks(chunk)
+            .zip(bodies.chunks(chunk))
+            .map(|pair| scope.spawn(move || parse(pair)))
+            .collect();
+        let mut found = Titles::new();
+        for chunk in chunks {
+            found.extend(
+                chunk
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a parser panicked"))??,
+            );
+        }
+        Ok(found)
+    })
 }
 
 /// `$(rustc --print sysroot)/share/doc/rust/html/book`, if the docs are installed.

@@ -10,6 +10,7 @@ use bench_harness::{Bench, Options};
 use sqlx::SqlitePool;
 use tokio::runtime::Runtime;
 
+use crate::bound::{self, Commits};
 use crate::inserts::{MakeInsert, record_insert, sqlite_batched};
 use crate::{Pools, python, rows};
 
@@ -42,7 +43,7 @@ pub(crate) fn bulk_inserts(
     let record = record_insert(&bench, at, items, table, "sqlx-sqlite-batched", &batched)?;
     bench.record(record)?;
     let path = pools.sqlite_path.clone();
-    let owned: Vec<(String, String)> = names.iter().cloned().zip(emails.iter().cloned()).collect();
+    let owned = bound::pairs(names, emails);
     let blocking: MakeInsert<'_> = Box::new(|| {
         let (path, rows) = (path.clone(), owned.clone());
         Box::pin(async move { Ok(database::insert_users_sqlite(path, rows).await.map(drop)?) })
@@ -51,7 +52,7 @@ pub(crate) fn bulk_inserts(
     bench.record(record_insert(&bench, at, items, table, variant, &blocking)?)?;
     let in_place: MakeInsert<'_> = Box::new(|| {
         let (path, rows) = (path.clone(), owned.clone());
-        Box::pin(async move { rusqlite_loop(&path, &rows) })
+        Box::pin(async move { bound::insert_rows(&path, &rows, Commits::Once) })
     });
     let variant = "bound-rusqlite-loop";
     let record = record_insert(
@@ -65,22 +66,4 @@ pub(crate) fn bulk_inserts(
     bench.record(record.as_bound())?;
     python(&mut bench, "sqlite", "bulk-insert", items, pools)?;
     bench.finish()
-}
-
-/// SQLite's C library in a loop on the calling thread, with no runtime and no hand-off:
-/// one transaction, the statement prepared once, each row bound and stepped. rusqlite is
-/// the thinnest safe way to call it (`bind`, `step`, `reset` per row).
-fn rusqlite_loop(path: &str, rows: &[(String, String)]) -> anyhow::Result<()> {
-    let mut conn = rusqlite::Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
-        let mut insert = tx.prepare("INSERT INTO users (name, email) VALUES (?1, ?2)")?;
-        for (name, email) in rows {
-            insert.execute((name, email))?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
 }

@@ -9,6 +9,7 @@ use sqlx::{
 };
 use tokio::runtime::Runtime;
 
+use crate::bound::{Commits, insert_rows, pairs};
 use crate::{Pools, python, rows};
 
 // ANCHOR: inserts
@@ -343,6 +344,13 @@ pub(crate) fn inserts(
     let variant = "sqlx-sqlite-one-by-one-synchronous-full";
     let record = record_insert(&bench, at, items, table, variant, &one_by_one_full)?;
     bench.record(record)?;
+    // The bound: the same commits, one per row, from SQLite's C library in a loop.
+    let (path, owned) = (pools.sqlite_path.as_str(), &pairs(names, emails));
+    let each_row: MakeInsert<'_> =
+        Box::new(move || Box::pin(async move { insert_rows(path, owned, Commits::EachRow) }));
+    let at = (runtime, "calling-thread");
+    let variant = "bound-rusqlite-row-per-commit";
+    bench.record(record_insert(&bench, at, items, table, variant, &each_row)?)?;
     python(&mut bench, "sqlite", "insert", items, pools)?;
     bench.finish()
 }

@@ -20,6 +20,7 @@
 //! would use them, and the `AnyPool` of the pattern's library once, to show what `Any`
 //! costs.
 
+mod bound;
 mod bulk;
 mod inserts;
 mod selects;

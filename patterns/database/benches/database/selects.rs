@@ -1,5 +1,6 @@
 //! The point selects: `TASKS` tasks over a pool, each selecting its share of the rows by
-//! id, written once for any sqlx database; and PostgreSQL's own `pgbench -S` as the bound.
+//! id, written once for any sqlx database; and PostgreSQL's own `pgbench -S` as the bound,
+//! SQLite's C library in a loop for SQLite.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use external_tools::postgres::Postgres;
 use sqlx::{Database, Encode, Executor, IntoArguments, PgPool, Pool, Type};
 use tokio::runtime::Runtime;
 
+use crate::bound;
 use crate::inserts::{pg_batched, sqlite_batched};
 use crate::{Pools, TASKS, cpu_per_item, python, rows};
 
@@ -163,12 +165,21 @@ pub(crate) fn selects(
         "sqlx-sqlite-10-tasks",
         || select_all(n, plain.clone()),
     )?;
+    let path = pools.sqlite_path.as_str();
+    record_selects(
+        &mut bench,
+        (runtime, "calling-thread"),
+        items,
+        "bound-rusqlite-loop",
+        || async move { bound::select_rows(path, n) },
+    )?;
     python(&mut bench, "sqlite", "select", items, pools)?;
     bench.finish()
 }
 
 /// Measures the selects `make` starts (of ids `1..=items`), checks that each row was
-/// found, and records them with this process's CPU time per select.
+/// found, and records them with this process's CPU time per select; a variant whose name
+/// starts with `bound-` is recorded as the workload's bound.
 fn record_selects<Fut>(
     bench: &mut Bench,
     (runtime, runtime_name): (&Runtime, &str),
@@ -189,7 +200,8 @@ where
     let cpu = cpu_per_item(before, items * u64::from(runs + 1), false);
     let workload = bench.workload().to_owned();
     let record = Record::from_runs(&workload, variant, items, &mut durations);
-    bench.record(record.on(runtime_name).with_cpu(cpu))
+    let record = record.on(runtime_name).with_cpu(cpu);
+    bench.record(record)
 }
 
 /// PostgreSQL's own select-only benchmark on the same server: 10 clients, 2 threads,

@@ -121,11 +121,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             // The Rust server runs on `#[tokio::main]`'s multi-thread runtime.
             let server_runtime = event_loop.map_or("multi_thread", PythonLoop::name);
             let record = record.on(server_runtime);
-            bench.record(if variant.starts_with("bound-") {
-                record.as_bound()
-            } else {
-                record
-            })?;
+            bench.record(record)?;
         }
         bench.finish()?;
     }
