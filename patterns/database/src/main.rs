@@ -48,6 +48,14 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         ),
     };
     let backend = Backend::of(&url)?;
+    // Each connection to `sqlite::memory:` opens a database of its own, so the pool's
+    // connections, the scoped one and the checked one would each see an empty one.
+    anyhow::ensure!(
+        backend != Backend::Sqlite || sqlite_file(&url).is_some(),
+        "{}: an in-memory SQLite database lives in one connection, and the demo opens \
+         several; give a file, such as sqlite:demo.db?mode=rwc",
+        database::redact(&url)
+    );
     let config = PoolConfig {
         max_connections: args.pool_size,
         ..PoolConfig::default()
@@ -102,9 +110,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         });
         println!("10. a query checked at compile time (SQLite): {line}");
         sqlite.close().await;
-        match sqlite_file(&url) {
-            Some(path) => bulk_insert(&pool, path).await?,
-            None => println!("11. bulk insert skipped: an in-memory database has no file"),
+        if let Some(path) = sqlite_file(&url) {
+            bulk_insert(&pool, path).await?;
         }
     }
     pool.close().await;
@@ -112,13 +119,16 @@ async fn demo(args: Args) -> anyhow::Result<()> {
 }
 
 /// The file a `sqlite:` URL names (`sqlite:path`, `sqlite://path`, options after `?`), or
-/// `None` for an in-memory database.
+/// `None` for an in-memory database (`:memory:`, or `mode=memory` among the options).
 fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| path.into())
+    let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty()
+        || path == ":memory:"
+        || options.split('&').any(|option| option == "mode=memory");
+    (!in_memory).then(|| path.into())
 }
 
 /// Ten thousand rows in one call on SQLite's own loop, counted before and after.

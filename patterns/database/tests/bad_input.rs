@@ -91,3 +91,22 @@ async fn opening_a_connection_dropped_while_the_server_never_answers_returns_at_
     assert!(cut.is_err(), "the open was still waiting, and was dropped");
     assert_eq!(started.elapsed(), Duration::from_secs(1));
 }
+
+#[test]
+fn the_demo_refuses_an_in_memory_sqlite_database_with_one_line() {
+    for url in ["sqlite::memory:", "sqlite:demo?mode=memory"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_database"))
+            .args(["--database-url", url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{url}: {stderr}");
+        assert_eq!(
+            stderr.trim(),
+            format!(
+                "error: {url}: an in-memory SQLite database lives in one connection, and the \
+                 demo opens several; give a file, such as sqlite:demo.db?mode=rwc"
+            )
+        );
+    }
+}
