@@ -64,16 +64,22 @@ async fn a_null_where_a_value_was_expected_is_a_decode_error_that_says_so() {
     assert_eq!(as_option, None, "an Option reads the NULL");
 }
 
-#[test]
-fn the_demo_exits_1_with_one_line_for_an_unknown_scheme() {
+/// The demo's exit code and what it wrote to stderr, run with `--database-url url`.
+fn demo_with(url: &str) -> (Option<i32>, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_database"))
-        .args(["--database-url", "mysql://root:secret@localhost/db"])
+        .args(["--database-url", url])
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    (output.status.code(), stderr)
+}
+
+#[test]
+fn the_demo_exits_1_with_one_line_for_an_unknown_scheme() {
+    let (code, stderr) = demo_with("mysql://root:secret@localhost/db");
+    assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(
-        stderr.trim(),
+        stderr,
         "error: mysql://root:***@localhost/db: only sqlite: and postgres: URLs are supported"
     );
 }
@@ -95,14 +101,10 @@ async fn opening_a_connection_dropped_while_the_server_never_answers_returns_at_
 #[test]
 fn the_demo_refuses_an_in_memory_sqlite_database_with_one_line() {
     for url in ["sqlite::memory:", "sqlite:demo?mode=memory"] {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_database"))
-            .args(["--database-url", url])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{url}: {stderr}");
+        let (code, stderr) = demo_with(url);
+        assert_eq!(code, Some(1), "{url}: {stderr}");
         assert_eq!(
-            stderr.trim(),
+            stderr,
             format!(
                 "error: {url}: an in-memory SQLite database lives in one connection, and the \
                  demo opens several; give a file, such as sqlite:demo.db?mode=rwc"
