@@ -11,12 +11,20 @@
 //! | `RequestBodyLimitLayer` | a body over the limit gets 413 before it is read | a reverse proxy's limit |
 //! | `CorsLayer` | the browser origins allowed to call the API | `CORSMiddleware` |
 //! | `CompressionLayer` | gzip for clients that accept it | `GZipMiddleware` |
+//! | `close_if_body_unread` | `connection: close` on an answer sent before the request's body was read | left to uvicorn |
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Version, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
@@ -83,6 +91,7 @@ pub fn with_middleware(router: Router, limits: &Limits) -> Router {
         .layer(axum::middleware::from_fn(json_error_bodies))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(close_if_body_unread))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
 }
 // ANCHOR_END: layers
@@ -109,4 +118,63 @@ async fn overloaded(error: tower::BoxError) -> Response {
 fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = patterns_core::error::panic_message(&*payload);
     ApiError::Internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
+}
+
+// ANCHOR: close_if_body_unread
+/// Marks `connection: close` on an HTTP/1 answer that leaves before its request's body
+/// was read to the end: a 413 from the body limit, or a rejection that never looked at
+/// the body. hyper will not read the rest of a large body, so it closes the connection
+/// after such an answer; without the header, a client pooling connections would send its
+/// next request down a socket the server has closed, and fail with a broken pipe.
+async fn close_if_body_unread(request: Request, next: Next) -> axum::response::Response {
+    // HTTP/2 closes a stream, never the connection; an empty body has nothing to read.
+    if request.version() >= Version::HTTP_2 || http_body::Body::is_end_stream(request.body()) {
+        return next.run(request).await;
+    }
+    let read_to_end = Arc::new(AtomicBool::new(false));
+    let flag = read_to_end.clone();
+    let request = request.map(|body| {
+        Body::new(ReadToEnd {
+            body,
+            read_to_end: flag,
+        })
+    });
+    let mut response = next.run(request).await;
+    if !read_to_end.load(Ordering::Acquire) {
+        let close = HeaderValue::from_static("close");
+        response.headers_mut().insert(header::CONNECTION, close);
+    }
+    response
+}
+// ANCHOR_END: close_if_body_unread
+
+/// A request body that records when it has been read to its end.
+struct ReadToEnd {
+    body: Body,
+    read_to_end: Arc<AtomicBool>,
+}
+
+impl http_body::Body for ReadToEnd {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let frame = Pin::new(&mut self.body).poll_frame(cx);
+        // The last frame, or the end after it: either way nothing is left unread.
+        if matches!(frame, Poll::Ready(None)) || self.body.is_end_stream() {
+            self.read_to_end.store(true, Ordering::Release);
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }

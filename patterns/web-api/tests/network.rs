@@ -200,3 +200,79 @@ async fn an_event_stream_ends_when_its_client_leaves_and_when_the_server_stops()
     assert_eq!((served.connections_cut, events.listeners()), (0, 0));
 }
 // ANCHOR_END: events
+
+/// A POST of `body` as JSON, as a client writes it on the wire.
+fn post(path: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: shop\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Reads one answer: its head, lowercased, then as many body bytes as it announces.
+async fn read_answer(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut chunk = [0; 4096];
+    let head_end = loop {
+        if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = stream.read(&mut chunk).await.expect("an answer");
+        assert!(n > 0, "closed before an answer");
+        received.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&received[..head_end]).to_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map_or(0, |n| n.trim().parse().unwrap());
+    while received.len() < head_end + length {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed inside the body");
+        received.extend_from_slice(&chunk[..n]);
+    }
+    head
+}
+
+#[tokio::test]
+async fn an_answer_sent_before_its_body_was_read_says_the_connection_closes() {
+    let server = running(ServeConfig::default(), OpenApiRouter::new()).await;
+    // A body read to its end: the connection is kept, and serves the next request.
+    let mut kept = TcpStream::connect(server.addr).await.unwrap();
+    let cup = r#"{"name":"cup","price_cents":1,"stock":1}"#;
+    kept.write_all(post("/items", cup).as_bytes())
+        .await
+        .unwrap();
+    let created = read_answer(&mut kept).await;
+    assert!(created.starts_with("http/1.1 201"), "{created}");
+    assert!(!created.contains("connection: close"), "{created}");
+    kept.write_all(b"GET /items/1 HTTP/1.1\r\nHost: shop\r\n\r\n")
+        .await
+        .unwrap();
+    let found = read_answer(&mut kept).await;
+    assert!(found.starts_with("http/1.1 200"), "{found}");
+    assert!(
+        !found.contains("connection: close"),
+        "no body, nothing unread: {found}"
+    );
+    // A body over the limit is answered before it is read: the answer says the server
+    // closes, so a client will not send its next request down this connection.
+    let mut refused = TcpStream::connect(server.addr).await.unwrap();
+    let huge = format!(
+        r#"{{"name":"{}","price_cents":1,"stock":1}}"#,
+        "x".repeat(100_000)
+    );
+    // The server may close before it has all of it; the answer is what matters.
+    let _ = refused.write_all(post("/items", &huge).as_bytes()).await;
+    let too_large = read_answer(&mut refused).await;
+    assert!(too_large.starts_with("http/1.1 413"), "{too_large}");
+    assert!(too_large.contains("connection: close"), "{too_large}");
+    let mut rest = Vec::new();
+    let after = refused.read_to_end(&mut rest).await;
+    assert!(
+        matches!(after, Ok(0) | Err(_)),
+        "the connection is closed: {after:?}"
+    );
+    server.stop.cancel();
+}
