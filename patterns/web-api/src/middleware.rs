@@ -126,7 +126,7 @@ fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response 
 /// the body. hyper will not read the rest of a large body, so it closes the connection
 /// after such an answer; without the header, a client pooling connections would send its
 /// next request down a socket the server has closed, and fail with a broken pipe.
-async fn close_if_body_unread(request: Request, next: Next) -> axum::response::Response {
+async fn close_if_body_unread(request: Request, next: Next) -> Response {
     // HTTP/2 closes a stream, never the connection; an empty body has nothing to read.
     if request.version() >= Version::HTTP_2 || http_body::Body::is_end_stream(request.body()) {
         return next.run(request).await;
