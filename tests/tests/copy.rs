@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use external_tools::mdbook::Language;
 use workspace_tests::copy::{self, Library};
 use workspace_tests::{patterns, workspace_root};
 
@@ -80,19 +81,23 @@ fn every_library_compiles_alone_from_what_its_chapter_lists() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Each chapter's copy section is the one generated from its crate, fresh.
+/// Each chapter's copy section, English and Japanese, is the one generated from its crate,
+/// fresh.
 #[test]
 fn every_copy_section_is_fresh() {
     let root = workspace_root();
     let (patterns, _) = libraries(&root);
     let mut stale = Vec::new();
     for library in &patterns {
-        let path = root
-            .join(copy::SECTIONS)
-            .join(format!("{}.md", library.name));
-        let want = copy::section(&root, library);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
-            stale.push(library.name.clone());
+        for language in Language::ALL {
+            let path = root
+                .join(copy::SECTIONS)
+                .join(language.folder())
+                .join(format!("{}.md", library.name));
+            let want = copy::section(&root, library, language);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
+                stale.push(path.display().to_string());
+            }
         }
     }
     assert!(

@@ -2,6 +2,8 @@
 //! library has one.
 
 use std::collections::BTreeSet;
+
+use external_tools::mdbook::Language;
 use workspace_tests::mutants::{self, HELD, Record, TABLE};
 
 use workspace_tests::workspace_root;
@@ -10,11 +12,19 @@ use workspace_tests::workspace_root;
 fn the_chapter_table_is_the_recorded_runs() {
     let root = workspace_root();
     let records = mutants::read(&root).unwrap();
-    let table = std::fs::read_to_string(root.join(TABLE)).unwrap_or_default();
+    for language in Language::ALL {
+        let path = root.join(mutants::table_path(language));
+        let table = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            table,
+            mutants::table(&records, language),
+            "{}: stale, rerun `cargo run -p workspace-tests --bin mutants -- <crate>`",
+            path.display()
+        );
+    }
     assert_eq!(
-        table,
-        mutants::table(&records),
-        "stale: rerun `cargo run -p workspace-tests --bin mutants -- <crate>`"
+        mutants::table_path(Language::English),
+        std::path::Path::new(TABLE)
     );
     let chapter = std::fs::read_to_string(root.join("docs/src/patterns/testing.md")).unwrap();
     assert!(chapter.contains("{{#include ../figures/mutants.md}}"));

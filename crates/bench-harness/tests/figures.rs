@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bench_harness::figures::{across_runs, chart, generate, newest_runs, table};
 use bench_harness::{Provenance, PythonVersions, Record, comparison};
+use external_tools::mdbook::Language;
 
 fn provenance(run: &str, mode: &str) -> Provenance {
     Provenance {
@@ -70,12 +71,12 @@ fn a_noisy_newest_run_is_shown_with_a_note_and_never_replaced_by_an_older_one() 
     let runs = newest_runs(&records);
     assert_eq!(runs["queue"].len(), 1);
     assert_eq!(runs["queue"][0].variant, "tokio-noisy");
-    let md = table("queue", &runs["queue"]);
+    let md = table("queue", &runs["queue"], Language::English);
     assert!(
         md.contains("*A noisy run: the machine's load average was above 0.5 when it started"),
         "{md}"
     );
-    let md = table("queue", &records[..1]);
+    let md = table("queue", &records[..1], Language::English);
     assert!(!md.contains("noisy"), "a load of 0.5 is quiet: {md}");
 }
 
@@ -87,7 +88,7 @@ fn the_table_gives_each_variant_as_a_share_of_the_fastest_bound() {
         record("raw-fast", "current_thread", 2, "r", "bench").as_bound(),
         record("python-queue", "asyncio", 8, "r", "bench"),
     ];
-    let md = table("queue", &records);
+    let md = table("queue", &records, Language::English);
     assert!(
         md.contains("| variant | median s | items/s | × Python | × bound |"),
         "{md}"
@@ -107,8 +108,56 @@ fn the_table_gives_each_variant_as_a_share_of_the_fastest_bound() {
     let svg = chart("queue", &records).unwrap();
     assert!(svg.contains("#888888"), "the bound's bars are grey");
     // Without a bound, no column.
-    let md = table("queue", &[records[0].clone(), records[3].clone()]);
+    let md = table(
+        "queue",
+        &[records[0].clone(), records[3].clone()],
+        Language::English,
+    );
     assert!(!md.contains("× bound"), "{md}");
+}
+
+#[test]
+fn the_japanese_table_has_the_same_numbers_in_japanese_words() {
+    let records = [
+        spread("tokio-queue", "current_thread", &[1, 2, 3]),
+        spread("raw-fast", "current_thread", &[1, 1, 1]).as_bound(),
+        spread("python-queue", "asyncio", &[4, 5, 6]),
+        spread("python-queue", "uvloop", &[4, 4, 4]),
+    ];
+    let english = table("queue", &records, Language::English);
+    let japanese = table("queue", &records, Language::Japanese);
+    let numbers = |md: &str| -> Vec<String> {
+        md.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|s| s.chars().any(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+            .collect()
+    };
+    // The same figures in the same order; only the words differ.
+    assert_eq!(numbers(&english), numbers(&japanese));
+    for words in [
+        "| バリアント | 中央値 s | 件/s | × Python | × 最良 | × 上限 |",
+        "（上限）",
+        "実行ごとに 1000 件。",
+        "実行ごとの比較: `tokio-queue (current_thread)` の 3 回",
+        "差はどの回でも保たれています。",
+    ] {
+        assert!(
+            japanese.contains(words),
+            "{words:?} missing from:\n{japanese}"
+        );
+    }
+    for english_only in [
+        "variant",
+        "items per run",
+        "Across runs",
+        "(bound)",
+        "Recorded by",
+    ] {
+        assert!(
+            !japanese.contains(english_only),
+            "{english_only:?} left in:\n{japanese}"
+        );
+    }
 }
 
 /// A record of 1000 items whose runs took `secs` each.
@@ -122,21 +171,25 @@ fn a_lead_holds_only_when_the_leaders_slowest_run_beats_the_others_fastest() {
     let rust = spread("tokio-queue", "current_thread", &[1, 2, 3]);
     let python = spread("python-queue", "asyncio", &[4, 5, 6]);
     let bound = spread("raw-queue", "current_thread", &[1, 1, 1]).as_bound();
-    let line = across_runs(&[rust.clone(), bound, python]).unwrap();
+    let line = across_runs(&[rust.clone(), bound, python], Language::English).unwrap();
     assert_eq!(
         line,
         "Across runs: the slowest of 3 runs of `tokio-queue (current_thread)` made 333/s, \
          the fastest of `python-queue (asyncio)` 250/s: the lead holds in every run."
     );
     let close = spread("python-queue", "uvloop", &[2, 3, 4]);
-    let line = across_runs(&[rust.clone(), close]).unwrap();
+    let line = across_runs(&[rust.clone(), close], Language::English).unwrap();
     assert!(
         line.ends_with("the runs overlap, so the lead is within their spread."),
         "{line}"
     );
     // Python ahead: it is the leader, and its slowest run is the one compared.
     let ahead = spread("python-queue", "uvloop", &[1, 1, 1]);
-    let line = across_runs(&[spread("tokio-queue", "current_thread", &[3, 3, 3]), ahead]).unwrap();
+    let line = across_runs(
+        &[spread("tokio-queue", "current_thread", &[3, 3, 3]), ahead],
+        Language::English,
+    )
+    .unwrap();
     assert!(
         line.contains("of `python-queue (uvloop)` made 1000/s"),
         "{line}"
@@ -146,7 +199,10 @@ fn a_lead_holds_only_when_the_leaders_slowest_run_beats_the_others_fastest() {
     let mut old = rust;
     old.slowest_secs = None;
     assert_eq!(
-        across_runs(&[old, spread("python-queue", "asyncio", &[9])]),
+        across_runs(
+            &[old, spread("python-queue", "asyncio", &[9])],
+            Language::English
+        ),
         None
     );
 }
@@ -158,7 +214,7 @@ fn the_table_gives_ratios_against_both_pythons_and_says_what_produced_it() {
         record("python-queue", "asyncio", 10, "r", "bench"),
         record("python-queue", "uvloop", 5, "r", "bench"),
     ];
-    let md = table("queue", &records);
+    let md = table("queue", &records, Language::English);
     assert!(
         md.contains("| `tokio-queue`<br>current_thread | 1.0000 | 1000 | 10.0 | 5.0 |"),
         "{md}"

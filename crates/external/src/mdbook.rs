@@ -30,3 +30,76 @@ pub fn find() -> Result<PathBuf, String> {
     }
     Ok(mdbook)
 }
+
+/// The mdbook-i18n-helpers release the Japanese edition is built with (`.ci/run` installs
+/// it): `mdbook-gettext` translates the chapters, `mdbook-xgettext` extracts the messages.
+pub const I18N_HELPERS_VERSION: &str = "0.4.0";
+
+/// The folder holding `mdbook-gettext` and `mdbook-xgettext`, or what is missing. mdBook
+/// runs them by name, so a caller puts this folder on the child's `PATH`.
+pub fn find_i18n_helpers() -> Result<PathBuf, String> {
+    let install =
+        format!("cargo install --locked mdbook-i18n-helpers --version {I18N_HELPERS_VERSION}");
+    let on_path = crate::on_path("mdbook-gettext").and_then(|p| p.parent().map(PathBuf::from));
+    let in_cargo = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo/bin"));
+    [on_path, in_cargo]
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.join("mdbook-gettext").is_file() && dir.join("mdbook-xgettext").is_file())
+        .ok_or_else(|| format!("no mdbook-gettext and mdbook-xgettext ({install})"))
+}
+
+/// `PATH` with `dir` in front: for a child that must find the i18n helpers.
+pub fn path_with(dir: &std::path::Path) -> std::ffi::OsString {
+    let mut paths = vec![dir.to_path_buf()];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// The Japanese edition's title (mdbook-gettext translates the chapters, not `book.title`).
+pub const JAPANESE_TITLE: &str = "asyncio から Tokio へ: 非同期パターンのカタログ";
+
+/// The book's two editions: English, the source, and Japanese, translated from it by
+/// `docs/po/ja.po`. Generated text (figures, what to copy, READMEs) is written in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    English,
+    Japanese,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::English, Language::Japanese];
+
+    /// The code mdBook's `book.language` takes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Japanese => "ja",
+        }
+    }
+
+    /// Where an edition's generated fragments go, under `docs/src/figures` or
+    /// `docs/src/copy`: `""` for English, `"ja"` for Japanese.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Language::English => "",
+            Language::Japanese => "ja",
+        }
+    }
+
+    /// Where an edition is built, below the English book's folder: the Japanese book is
+    /// `book/ja/`, so each page's counterpart is one folder away.
+    pub fn book_folder(self) -> &'static str {
+        self.folder()
+    }
+
+    /// A README's file name in this language.
+    pub fn readme(self) -> &'static str {
+        match self {
+            Language::English => "README.md",
+            Language::Japanese => "README.ja.md",
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! cargo run -p workspace-tests --bin mutants -- queue
 //! cargo run -p workspace-tests --bin mutants -- distributed-queue --timeout 120
 //! cargo run -p workspace-tests --bin mutants -- distributed-queue --from DIR --from DIR
+//! cargo run -p workspace-tests --bin mutants -- --tables   # only rewrite the chapter's tables
 //! ```
 //!
 //! Every file of the crate but `main.rs` is mutated, in place (so the build cache is
@@ -11,17 +12,23 @@
 //! `--from DIR` records runs already made (their `mutants.out` folders) instead of running:
 //! a mutant seen in several counts once, by its best outcome; `--commit C` names the commit
 //! they started from (else the tree's own is recorded). The run replaces the crate's
-//! line in `docs/results/mutants.jsonl` and rewrites `docs/src/figures/mutants.md`.
+//! line in `docs/results/mutants.jsonl` and rewrites `docs/src/figures/mutants.md` and its
+//! Japanese edition, `docs/src/figures/ja/mutants.md`.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context as _, bail, ensure};
+use external_tools::mdbook::Language;
 use workspace_tests::mutants;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("--tables") {
+        let root = workspace_tests::workspace_root();
+        return write_tables(&root, &mutants::read(&root)?);
+    }
     let Some(krate) = args.next().filter(|a| !a.starts_with('-')) else {
         bail!("usage: mutants <crate> [--from DIR]... [cargo-mutants flags]");
     };
@@ -77,7 +84,18 @@ fn main() -> anyhow::Result<()> {
     records.push(record);
     records.sort_by(|a, b| a.krate.cmp(&b.krate));
     mutants::write(&root, &records)?;
-    std::fs::write(root.join(mutants::TABLE), mutants::table(&records))?;
+    write_tables(&root, &records)
+}
+
+/// The testing chapter's table of `records`, in every language of the book.
+fn write_tables(root: &std::path::Path, records: &[mutants::Record]) -> anyhow::Result<()> {
+    for language in Language::ALL {
+        let path = root.join(mutants::table_path(language));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, mutants::table(records, language))?;
+    }
     Ok(())
 }
 

@@ -1,21 +1,27 @@
 //! Writes every pattern's copy section (`docs/src/copy/<name>.md`, what to copy and its
-//! `[dependencies]`), then its `README.md` from its chapter in `docs/src/patterns/`:
+//! `[dependencies]`, and its Japanese `docs/src/copy/ja/<name>.md`), then its `README.md`
+//! from its chapter in `docs/src/patterns/`:
 //!
 //! ```text
 //! cargo run -p workspace-tests --bin readmes
 //! ```
 
+use external_tools::mdbook::Language;
+use workspace_tests::{chapters, copy};
+
 fn main() -> anyhow::Result<()> {
     let root = workspace_tests::workspace_root();
-    let sections = root.join(workspace_tests::copy::SECTIONS);
-    std::fs::create_dir_all(&sections)?;
-    for pattern in workspace_tests::patterns()? {
-        let library = workspace_tests::copy::library(&root, &pattern.dir)?;
-        let section = workspace_tests::copy::section(&root, &library);
-        write_if_changed(&sections.join(format!("{}.md", pattern.name)), &section)?;
+    for language in Language::ALL {
+        let sections = root.join(copy::SECTIONS).join(language.folder());
+        std::fs::create_dir_all(&sections)?;
+        for pattern in workspace_tests::patterns()? {
+            let library = copy::library(&root, &pattern.dir)?;
+            let section = copy::section(&root, &library, language);
+            write_if_changed(&sections.join(format!("{}.md", pattern.name)), &section)?;
+        }
     }
     for pattern in workspace_tests::patterns()? {
-        let text = workspace_tests::chapters::readme(&root, &pattern.name)?;
+        let text = chapters::readme(&root, &pattern.name)?;
         write_if_changed(&pattern.dir.join("README.md"), &text)?;
     }
     Ok(())
