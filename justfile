@@ -36,16 +36,35 @@ python pattern script=pattern:
     .venv/bin/python patterns/{{pattern}}/python/{{script}}.py
 
 mdbook_version := `sed -n 's/^pub const VERSION: &str = "\(.*\)";/\1/p' crates/external/src/mdbook.rs`
+i18n_version := `sed -n 's/^pub const I18N_HELPERS_VERSION: &str = "\(.*\)";/\1/p' crates/external/src/mdbook.rs`
+ja_title := `sed -n 's/^pub const JAPANESE_TITLE: &str = "\(.*\)";/\1/p' crates/external/src/mdbook.rs`
 
-# Build the book into docs/book (installs the pinned mdBook the first time).
-book:
+# The pinned mdBook and mdbook-i18n-helpers (installed the first time).
+book-tools:
     mdbook --version | grep -qx "mdbook v{{mdbook_version}}" || cargo install --locked mdbook --version {{mdbook_version}}
+    cargo install --list | grep -qx "mdbook-i18n-helpers v{{i18n_version}}:" || cargo install --locked mdbook-i18n-helpers --version {{i18n_version}}
+
+# Build the book into docs/book, and its Japanese edition into docs/book/ja.
+book: book-tools
     mdbook build docs
+    MDBOOK_BOOK__LANGUAGE=ja MDBOOK_BOOK__TITLE="{{ja_title}}" mdbook build docs --dest-dir book/ja
 
 # Serve the book with live reload.
-book-serve:
-    mdbook --version | grep -qx "mdbook v{{mdbook_version}}" || cargo install --locked mdbook --version {{mdbook_version}}
+book-serve: book-tools
     mdbook serve docs
+
+# Serve the Japanese edition with live reload (it follows docs/po/ja.po too).
+book-serve-ja: book-tools
+    MDBOOK_BOOK__LANGUAGE=ja MDBOOK_BOOK__TITLE="{{ja_title}}" mdbook serve docs --dest-dir book/ja
+
+# After an English change: extract the messages, merge them into docs/po/ja.po (a changed
+# message becomes fuzzy, a new one empty), and list what needs translating. Needs GNU
+# gettext (Debian: gettext).
+po: book-tools
+    MDBOOK_OUTPUT='{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}' mdbook build docs --dest-dir ../target/po
+    msgmerge --quiet --update --backup=none --no-wrap docs/po/ja.po target/po/messages.pot
+    msgattrib --only-fuzzy --no-wrap docs/po/ja.po
+    msgattrib --untranslated --no-wrap docs/po/ja.po
 
 # Rewrite every pattern's README.md from its chapter in docs/src/patterns/.
 readmes:

@@ -7,6 +7,9 @@
 //    the width, and stacked otherwise. Without JavaScript the pair is stacked, which always
 //    reads.
 // 3. The asyncio → tokio tables are marked `map`, so their cells break only between words.
+// 4. Each page links to the same page in the other edition: the English book at the root,
+//    the Japanese one under ja/ (docs/book.toml). The link keeps the reader's place: a
+//    translated heading keeps its English id.
 //
 // When both are done, `<html data-catalogue="ready">` tells tests/tests/book.rs to look.
 (function () {
@@ -38,15 +41,41 @@
         );
     }
 
+    // The last column of the asyncio → tokio tables, in each edition.
+    const MAP_COLUMN = ["shown in", "章"];
+
     // The asyncio → tokio tables (a last column "shown in") keep their words whole; other
     // tables, such as the wide benchmark tables, may break a word to fit the column.
     function markMapTables() {
         for (const table of document.querySelectorAll("main table")) {
             const last = table.querySelector("thead th:last-child");
-            if (last && last.textContent.trim() === "shown in") {
+            if (last && MAP_COLUMN.includes(last.textContent.trim())) {
                 table.classList.add("map");
             }
         }
+    }
+
+    // This page's path below the book's root, from mdBook's `path_to_root` ("../" once per
+    // folder), then the same page in the other edition.
+    function addLanguageSwitch() {
+        const buttons = document.querySelector("#mdbook-menu-bar .right-buttons");
+        if (!buttons || typeof path_to_root !== "string") {
+            return;
+        }
+        const japanese = document.documentElement.lang === "ja";
+        const depth = (path_to_root.match(/\.\.\//g) || []).length;
+        const page = location.pathname.split("/").slice(-(depth + 1)).join("/") || "index.html";
+        const link = document.createElement("a");
+        link.className = "language-switch";
+        link.href = path_to_root + (japanese ? "../" : "ja/") + page;
+        link.hreflang = japanese ? "en" : "ja";
+        link.lang = link.hreflang;
+        link.textContent = japanese ? "English" : "日本語";
+        link.title = japanese ? "Read this page in English" : "このページを日本語で読む";
+        link.addEventListener("click", () => {
+            link.hash = location.hash;
+        });
+        buttons.prepend(link);
     }
 
     function layOut() {
@@ -67,6 +96,7 @@
     window.addEventListener("load", () => {
         renderDocLinks();
         markMapTables();
+        addLanguageSwitch();
         const fonts = document.fonts ? document.fonts.ready : Promise.resolve();
         fonts.then(() => {
             layOut();

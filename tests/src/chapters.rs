@@ -4,26 +4,99 @@
 //! becomes a link to that pattern's README). The chapter is the one source; the README is
 //! written from it by `cargo run -p workspace-tests --bin readmes`, and `tests/docs.rs`
 //! fails when one is stale.
+//!
+//! `README.ja.md` is the same chapter translated first by `docs/po/ja.po`, as
+//! mdbook-gettext translates it for the Japanese book: before its includes are expanded, so
+//! the code is the same in both.
 
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use external_tools::mdbook::Language;
+use polib::catalog::Catalog;
 
 /// mdBook's own limit on nested includes.
 pub const MAX_DEPTH: usize = 10;
 
-/// The README of the pattern `name`, as it should be on disk.
-pub fn readme(root: &Path, name: &str) -> anyhow::Result<String> {
+/// The Japanese edition's messages, relative to the workspace root.
+pub const JAPANESE_PO: &str = "docs/po/ja.po";
+
+/// The translations of `language`: none for English, the source.
+pub fn catalog(root: &Path, language: Language) -> anyhow::Result<Option<Catalog>> {
+    match language {
+        Language::English => Ok(None),
+        Language::Japanese => {
+            let path = root.join(JAPANESE_PO);
+            let catalog = polib::po_file::parse(&path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Ok(Some(catalog))
+        }
+    }
+}
+
+/// `markdown` with every message `catalog` translates replaced by its translation, as
+/// mdbook-gettext does it (fuzzy and empty translations leave the English).
+pub fn translate(markdown: &str, catalog: &Catalog) -> anyhow::Result<String> {
+    let events = mdbook_i18n_helpers::extract_events(markdown, None);
+    let translated = mdbook_i18n_helpers::translate_events(&events, catalog)
+        .map_err(|e| anyhow::anyhow!("cannot translate: {e}"))?;
+    let (text, _) = mdbook_i18n_helpers::reconstruct_markdown(&translated, None)
+        .map_err(|e| anyhow::anyhow!("cannot write the translation back as markdown: {e}"))?;
+    Ok(text)
+}
+
+/// `markdown` with each heading's `{#id}` (a translated heading keeps the English id, so
+/// links into it still resolve) turned into an `<a id>` before the heading: mdBook reads
+/// the attribute, a README viewer such as GitHub's shows it as text.
+fn anchors_for_heading_ids(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut in_code = false;
+    for line in markdown.split_inclusive('\n') {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        let heading = !in_code && line.starts_with('#');
+        let attribute = line
+            .trim_end()
+            .strip_suffix('}')
+            .and_then(|rest| rest.rsplit_once(" {#"));
+        match attribute {
+            Some((title, id)) if heading && !id.contains(char::is_whitespace) => {
+                out.push_str(&format!("<a id=\"{id}\"></a>\n\n{title}\n"));
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The README of the pattern `name` in `language` (`catalog`, from [`catalog`], holds its
+/// translations), as it should be on disk.
+pub fn readme(
+    root: &Path,
+    name: &str,
+    language: Language,
+    catalog: Option<&Catalog>,
+) -> anyhow::Result<String> {
     let chapter = root.join("docs/src/patterns").join(format!("{name}.md"));
-    let text = std::fs::read_to_string(&chapter)
+    let mut text = std::fs::read_to_string(&chapter)
         .with_context(|| format!("cannot read {}", chapter.display()))?;
+    if let Some(catalog) = catalog {
+        text = translate(&text, catalog).with_context(|| format!("in {}", chapter.display()))?;
+        text = anchors_for_heading_ids(&text);
+    }
     let expanded = expand(&chapter, &text, 0)?;
     let from = root.join("patterns").join(name);
-    let body = rewrite_links(root, chapter.parent().unwrap(), &from, &expanded)
+    let body = rewrite_links(root, chapter.parent().unwrap(), &from, &expanded, language)
         .with_context(|| format!("in {}", chapter.display()))?;
+    let (other, other_name) = match language {
+        Language::English => (Language::Japanese, "日本語"),
+        Language::Japanese => (Language::English, "English"),
+    };
     Ok(format!(
         "<!-- Generated from docs/src/patterns/{name}.md by `cargo run -p workspace-tests \
-         --bin readmes`: edit that file, not this one. -->\n\n{body}"
+         --bin readmes`: edit that file, not this one. -->\n\n[{other_name}]({})\n\n{body}",
+        other.readme()
     ))
 }
 
@@ -95,6 +168,7 @@ fn rewrite_links(
     page_dir: &Path,
     from: &Path,
     markdown: &str,
+    language: Language,
 ) -> anyhow::Result<String> {
     let mut out = String::with_capacity(markdown.len());
     let mut in_code = false;
@@ -105,13 +179,19 @@ fn rewrite_links(
         if in_code {
             out.push_str(line);
         } else {
-            out.push_str(&rewrite_line(root, page_dir, from, line)?);
+            out.push_str(&rewrite_line(root, page_dir, from, line, language)?);
         }
     }
     Ok(out)
 }
 
-fn rewrite_line(root: &Path, page_dir: &Path, from: &Path, line: &str) -> anyhow::Result<String> {
+fn rewrite_line(
+    root: &Path,
+    page_dir: &Path,
+    from: &Path,
+    line: &str,
+    language: Language,
+) -> anyhow::Result<String> {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     loop {
@@ -127,15 +207,28 @@ fn rewrite_line(root: &Path, page_dir: &Path, from: &Path, line: &str) -> anyhow
         let end = rest[start..]
             .find(close)
             .with_context(|| format!("unclosed link in {line:?}"))?;
-        out.push_str(&relink(root, page_dir, from, &rest[start..start + end])?);
+        out.push_str(&relink(
+            root,
+            page_dir,
+            from,
+            &rest[start..start + end],
+            language,
+        )?);
         rest = &rest[start + end..];
     }
     out.push_str(rest);
     Ok(out)
 }
 
-/// One link target, seen from `from` instead of `page_dir`.
-fn relink(root: &Path, page_dir: &Path, from: &Path, target: &str) -> anyhow::Result<String> {
+/// One link target, seen from `from` instead of `page_dir`; a chapter becomes its
+/// pattern's README in `language`.
+fn relink(
+    root: &Path,
+    page_dir: &Path,
+    from: &Path,
+    target: &str,
+    language: Language,
+) -> anyhow::Result<String> {
     if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
         return Ok(target.to_owned());
     }
@@ -153,7 +246,7 @@ fn relink(root: &Path, page_dir: &Path, from: &Path, target: &str) -> anyhow::Re
     let resolved = match resolved.strip_prefix(&chapters) {
         Ok(chapter) if chapter.extension().is_some_and(|e| e == "md") => {
             let name = chapter.with_extension("");
-            root.join("patterns").join(name).join("README.md")
+            root.join("patterns").join(name).join(language.readme())
         }
         _ => resolved,
     };
@@ -193,6 +286,16 @@ mod tests {
         assert!(
             anchored("// ANCHOR: open\nx\n", "open").is_err(),
             "an anchor never closed"
+        );
+    }
+
+    #[test]
+    fn a_heading_id_becomes_an_anchor_outside_code() {
+        let text = "# Title {#title}\n\n```rust\n# hidden {#no}\n```\n\ntext {#kept}\n## Two words {#two-words}\n";
+        assert_eq!(
+            anchors_for_heading_ids(text),
+            "<a id=\"title\"></a>\n\n# Title\n\n```rust\n# hidden {#no}\n```\n\ntext {#kept}\n\
+             <a id=\"two-words\"></a>\n\n## Two words\n"
         );
     }
 

@@ -4,6 +4,7 @@
 pub mod chapters;
 pub mod copy;
 pub mod docs;
+pub mod i18n;
 pub mod mutants;
 
 use std::path::{Path, PathBuf};

@@ -4,14 +4,17 @@
 //! include is left unresolved, rustdoc link syntax or raw markdown (`**`, backticks) shows
 //! as text, a Python/Rust pair is unlabelled,
 //! or a link inside the book leads nowhere. Every pattern must be reachable from the
-//! introduction by links alone. Screenshots of a few pages are saved under
-//! `target/tmp/book/`. Skips visibly without mdBook or Chromium; fails under `CI=true`.
+//! introduction by links alone. The Japanese edition (`book/ja/`, from `docs/po/ja.po`)
+//! is read the same way at the desktop and the small-laptop width, and every page of each
+//! edition must link to its counterpart in the other, whose headings keep the same ids.
+//! Screenshots of a few pages are saved under `target/tmp/book/`. Skips visibly without
+//! mdBook, mdbook-i18n-helpers or Chromium; fails under `CI=true`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use external_tools::chromium::ChromeDriver;
+use external_tools::mdbook::Language;
 use external_tools::{mdbook, require, workspace_root};
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -19,6 +22,9 @@ use serde::Deserialize;
 
 /// A desktop screen, a laptop's and a small laptop's.
 const WIDTHS: [(u32, u32); 3] = [(1920, 1080), (1280, 800), (1024, 768)];
+
+/// The Japanese edition is read at the widest and the narrowest of them.
+const JAPANESE_WIDTHS: [(u32, u32); 2] = [WIDTHS[0], WIDTHS[2]];
 
 /// Pages photographed at the desktop width.
 const SCREENSHOTS: [&str; 4] = [
@@ -35,6 +41,8 @@ struct Inspection {
     links: Vec<String>,
     pairs: usize,
     wide_pairs: usize,
+    /// The link to this page in the other edition (catalogue.js), if there is one.
+    switch: Option<String>,
 }
 
 /// Runs in the page once catalogue.js has laid it out.
@@ -95,8 +103,10 @@ for (const pair of pairs) {
 }
 const links = Array.from(main.querySelectorAll("a[href]")).map((a) => a.href)
     .filter((href) => href.startsWith("file://"));
+const switchLink = document.querySelector("#mdbook-menu-bar a.language-switch");
 return { problems, links, pairs: pairs.length,
-         wide_pairs: main.querySelectorAll(".side-by-side.wide").length };
+         wide_pairs: main.querySelectorAll(".side-by-side.wide").length,
+         switch: switchLink ? switchLink.href : null };
 "##;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,13 +114,19 @@ async fn every_page_fits_its_column_and_every_link_resolves() {
     let Some(mdbook) = require("mdBook (the book test)", mdbook::find()) else {
         return;
     };
+    let Some(helpers) = require(
+        "mdbook-i18n-helpers (the book test)",
+        mdbook::find_i18n_helpers(),
+    ) else {
+        return;
+    };
     let Some(driver) = require("headless Chromium (the book test)", ChromeDriver::start()) else {
         return;
     };
     let book = tempfile::tempdir().unwrap();
-    build(&mdbook, book.path());
-    let pages = pages(book.path());
-    assert!(pages.len() >= 20, "only {} pages built", pages.len());
+    let japanese = book.path().join(Language::Japanese.book_folder());
+    build(&mdbook, &helpers, book.path(), Language::English);
+    build(&mdbook, &helpers, &japanese, Language::Japanese);
 
     let browser = ClientBuilder::new(HttpConnector::new())
         .capabilities(driver.headless_capabilities())
@@ -118,29 +134,39 @@ async fn every_page_fits_its_column_and_every_link_resolves() {
         .await
         .expect("a WebDriver session");
     let mut problems = Vec::new();
-    let mut links = BTreeMap::new();
     let (mut pairs, mut wide_pairs) = (0, 0);
-    for (width, height) in WIDTHS {
-        browser.set_window_size(width, height).await.unwrap();
-        for page in &pages {
-            let seen = inspect(&browser, page).await;
-            let at = format!("{} at {width} px", page_name(book.path(), page));
-            problems.extend(seen.problems.iter().map(|p| format!("{at}: {p}")));
-            if width == WIDTHS[0].0 {
-                pairs += seen.pairs;
-                wide_pairs += seen.wide_pairs;
-                links.insert(page.clone(), seen.links);
+    for (language, root, widths) in [
+        (Language::English, book.path(), &WIDTHS[..]),
+        (Language::Japanese, japanese.as_path(), &JAPANESE_WIDTHS[..]),
+    ] {
+        let pages = pages(root, language);
+        assert!(pages.len() >= 20, "only {} pages built", pages.len());
+        let mut links = BTreeMap::new();
+        for &(width, height) in widths {
+            browser.set_window_size(width, height).await.unwrap();
+            for page in &pages {
+                let seen = inspect(&browser, page).await;
                 let name = page_name(book.path(), page);
-                if SCREENSHOTS.contains(&name.as_str()) {
-                    screenshot(&browser, &name).await;
+                let at = format!("{name} at {width} px");
+                problems.extend(seen.problems.iter().map(|p| format!("{at}: {p}")));
+                if width == widths[0].0 {
+                    problems.extend(counterpart_problems(book.path(), page, language, &seen));
+                    if language == Language::English {
+                        pairs += seen.pairs;
+                        wide_pairs += seen.wide_pairs;
+                    }
+                    links.insert(page.clone(), seen.links);
+                    if SCREENSHOTS.contains(&page_name(root, page).as_str()) {
+                        screenshot(&browser, &name).await;
+                    }
                 }
             }
         }
+        problems.extend(broken_links(&links));
+        problems.extend(unreachable_patterns(root, &links));
     }
     browser.close().await.unwrap();
 
-    problems.extend(broken_links(&links));
-    problems.extend(unreachable_patterns(book.path(), &links));
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",
@@ -158,15 +184,59 @@ async fn every_page_fits_its_column_and_every_link_resolves() {
     );
 }
 
-/// Builds the book into `out`, failing on any warning or error mdBook prints.
-fn build(mdbook: &Path, out: &Path) {
-    let output = Command::new(mdbook)
-        .arg("build")
-        .arg(workspace_root().join("docs"))
-        .arg("--dest-dir")
-        .arg(out)
-        .output()
-        .unwrap();
+/// What is wrong with `page`'s link to the same page in the other edition: it is missing,
+/// leads elsewhere, or lands on a page whose headings have other ids (a link to a section
+/// would then miss it). A page title shared with the table of contents keeps its own
+/// words' id, since mdBook shows the translated title beside it.
+fn counterpart_problems(
+    book: &Path,
+    page: &Path,
+    language: Language,
+    seen: &Inspection,
+) -> Vec<String> {
+    let name = page_name(book, page);
+    let japanese = book.join(Language::Japanese.book_folder());
+    let counterpart = match language {
+        Language::English => japanese.join(page.strip_prefix(book).unwrap()),
+        Language::Japanese => book.join(page.strip_prefix(&japanese).unwrap()),
+    };
+    let Some(switch) = &seen.switch else {
+        return vec![format!("{name}: no link to the other edition")];
+    };
+    let (target, _) = split(switch);
+    if target.canonicalize().ok() != counterpart.canonicalize().ok() {
+        return vec![format!(
+            "{name}: the other edition's link leads to {}, not {}",
+            target.display(),
+            counterpart.display()
+        )];
+    }
+    let ids = |path: &Path| -> Vec<String> {
+        let html = std::fs::read_to_string(path).unwrap_or_default();
+        html.split("<h")
+            .skip(1)
+            .filter(|h| h.starts_with(['2', '3', '4', '5', '6']))
+            .filter_map(|h| h.split_once('>').map(|(tag, _)| tag))
+            .filter_map(|tag| tag.split_once("id=\"").and_then(|(_, r)| r.split_once('"')))
+            .map(|(id, _)| id.to_owned())
+            .collect()
+    };
+    if ids(page) != ids(&counterpart) {
+        return vec![format!(
+            "{name}: its section ids differ from its counterpart's, {:?} against {:?}",
+            ids(page),
+            ids(&counterpart)
+        )];
+    }
+    Vec::new()
+}
+
+/// Builds `language`'s edition of the book into `out`, failing on any warning or error
+/// mdBook prints (a missing include, a translation that no longer parses).
+fn build(mdbook: &Path, helpers: &Path, out: &Path, language: Language) {
+    let docs = workspace_root().join("docs");
+    let output =
+        workspace_tests::i18n::build_edition(mdbook, helpers, &docs, out, language).unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "mdbook build failed:\n{log}");
     let complaints: Vec<&str> = log
@@ -180,14 +250,17 @@ fn build(mdbook: &Path, out: &Path) {
     );
 }
 
-/// The book's pages: every HTML file but mdBook's own (404, print, the table of contents).
-fn pages(book: &Path) -> Vec<PathBuf> {
+/// An edition's pages: every HTML file but mdBook's own (404, print, the table of
+/// contents), and for the English book, none of the Japanese edition built inside it.
+fn pages(book: &Path, language: Language) -> Vec<PathBuf> {
+    let japanese = book.join(Language::Japanese.book_folder());
     let mut pages = Vec::new();
     let mut dirs = vec![book.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.is_dir() && !path.ends_with("code") {
+            let other_edition = language == Language::English && path == japanese;
+            if path.is_dir() && !path.ends_with("code") && !other_edition {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "html")
                 && !["404.html", "print.html", "toc.html"]
@@ -271,12 +344,45 @@ fn unreachable_patterns(book: &Path, links: &BTreeMap<PathBuf, Vec<String>>) -> 
         .collect()
 }
 
-/// A `file://` URL as a path and its fragment.
-fn split(href: &str) -> (PathBuf, Option<&str>) {
+/// A `file://` URL as a path and its fragment, both percent-decoded (a Japanese heading's
+/// id is written `%E3...` in a link).
+fn split(href: &str) -> (PathBuf, Option<String>) {
     let href = href.trim_start_matches("file://");
     let (path, fragment) = match href.split_once('#') {
         Some((path, fragment)) => (path, Some(fragment).filter(|f| !f.is_empty())),
         None => (href, None),
     };
-    (PathBuf::from(path.replace("%20", " ")), fragment)
+    (
+        PathBuf::from(percent_decoded(path)),
+        fragment.map(percent_decoded),
+    )
+}
+
+/// `text` with each `%XX` replaced by its byte, read as UTF-8.
+fn percent_decoded(text: &str) -> String {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        let hex = tail.get(..2).and_then(|h| std::str::from_utf8(h).ok());
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(decoded) if byte == b'%' => {
+                bytes.push(decoded);
+                rest = &tail[2..];
+            }
+            _ => {
+                bytes.push(byte);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[test]
+fn a_link_is_split_and_percent_decoded() {
+    let (path, fragment) = split("file:///b/ja/a%20b.html#%E3%83%99%E3%83%B3%E3%83%81");
+    assert_eq!(path, Path::new("/b/ja/a b.html"));
+    assert_eq!(fragment.as_deref(), Some("ベンチ"));
+    assert_eq!(split("file:///b/c.html#").1, None);
+    assert_eq!(percent_decoded("100%"), "100%");
 }

@@ -5,7 +5,8 @@
 
 use std::fs;
 
-use workspace_tests::chapters::readme;
+use external_tools::mdbook::Language;
+use workspace_tests::chapters::{catalog, readme};
 use workspace_tests::docs::{
     MAX_EXCERPT_LINES, anchors_inside_bodies, check_includes, sections_after_the_figures,
     sections_without_python,
@@ -61,11 +62,14 @@ fn every_pattern_has_a_chapter_a_summary_entry_mapping_rows_and_a_readme_line() 
 fn every_readme_is_its_chapter_expanded_and_fresh() {
     let root = workspace_root();
     let mut stale = Vec::new();
-    for pattern in patterns().unwrap() {
-        let expected = readme(&root, &pattern.name).unwrap();
-        let path = pattern.dir.join("README.md");
-        if fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
-            stale.push(path.display().to_string());
+    for language in Language::ALL {
+        let catalog = catalog(&root, language).unwrap();
+        for pattern in patterns().unwrap() {
+            let expected = readme(&root, &pattern.name, language, catalog.as_ref()).unwrap();
+            let path = pattern.dir.join(language.readme());
+            if fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
+                stale.push(path.display().to_string());
+            }
         }
     }
     assert!(
@@ -77,7 +81,7 @@ fn every_readme_is_its_chapter_expanded_and_fresh() {
 #[test]
 fn a_readme_reads_well_as_a_plain_file() {
     let root = workspace_root();
-    let text = readme(&root, "gather").unwrap();
+    let text = readme(&root, "gather", Language::English, None).unwrap();
     assert!(!text.contains("{{#include"), "an include left unexpanded");
     // The chapter's include of its Python, expanded.
     assert!(text.contains("async def"), "no Python in the README");
@@ -90,6 +94,51 @@ fn a_readme_reads_well_as_a_plain_file() {
         text.contains("(../../docs/src/figures/gather.svg)"),
         "a figure's path not rewritten"
     );
+}
+
+#[test]
+fn a_japanese_readme_is_the_translated_chapter_with_the_same_code() {
+    let root = workspace_root();
+    let catalog = catalog(&root, Language::Japanese).unwrap();
+    let english = readme(&root, "gather", Language::English, None).unwrap();
+    let japanese = readme(&root, "gather", Language::Japanese, catalog.as_ref()).unwrap();
+    assert!(
+        !japanese.contains("{{#include"),
+        "an include left unexpanded"
+    );
+    assert!(
+        english.contains("[日本語](README.ja.md)"),
+        "no link to the Japanese"
+    );
+    assert!(
+        japanese.contains("[English](README.md)"),
+        "no link to the English"
+    );
+    // Links to other chapters lead to their Japanese READMEs.
+    assert!(
+        japanese.contains("(../rate-limit/README.ja.md)"),
+        "{japanese}"
+    );
+    // The Japanese copy section and figure, not the English ones.
+    assert!(
+        japanese.contains("そのままコンパイルできます"),
+        "{japanese}"
+    );
+    assert!(japanese.contains("| バリアント |"), "{japanese}");
+    // Every fenced code block of the English is in the Japanese, unchanged.
+    let blocks = |text: &str| -> Vec<String> {
+        text.split("```")
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    for block in blocks(&english).iter().filter(|b| !b.starts_with("toml")) {
+        assert!(
+            japanese.contains(block.as_str()),
+            "code missing from the Japanese:\n{block}"
+        );
+    }
 }
 
 #[test]

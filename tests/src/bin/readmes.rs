@@ -1,6 +1,7 @@
 //! Writes every pattern's copy section (`docs/src/copy/<name>.md`, what to copy and its
 //! `[dependencies]`, and its Japanese `docs/src/copy/ja/<name>.md`), then its `README.md`
-//! from its chapter in `docs/src/patterns/`:
+//! and `README.ja.md` from its chapter in `docs/src/patterns/` (the Japanese translated by
+//! `docs/po/ja.po`):
 //!
 //! ```text
 //! cargo run -p workspace-tests --bin readmes
@@ -20,9 +21,12 @@ fn main() -> anyhow::Result<()> {
             write_if_changed(&sections.join(format!("{}.md", pattern.name)), &section)?;
         }
     }
-    for pattern in workspace_tests::patterns()? {
-        let text = chapters::readme(&root, &pattern.name)?;
-        write_if_changed(&pattern.dir.join("README.md"), &text)?;
+    for language in Language::ALL {
+        let catalog = chapters::catalog(&root, language)?;
+        for pattern in workspace_tests::patterns()? {
+            let text = chapters::readme(&root, &pattern.name, language, catalog.as_ref())?;
+            write_if_changed(&pattern.dir.join(language.readme()), &text)?;
+        }
     }
     Ok(())
 }

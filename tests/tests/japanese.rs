@@ -1,0 +1,107 @@
+//! The Japanese edition is in step with the English. Every message of the chapters has its
+//! translation in `docs/po/ja.po`: none missing, none fuzzy, none left from text that is
+//! gone. Each translation keeps its message's code and link targets and uses no term the
+//! glossary (`docs/po/GLOSSARY.md`) rejects. The browser checks of the built edition are
+//! in `tests/book.rs`; the freshness of each `README.ja.md` is in `tests/docs.rs`.
+
+use std::collections::BTreeSet;
+
+use external_tools::{mdbook, require, workspace_root};
+use polib::catalog::Catalog;
+use workspace_tests::chapters::JAPANESE_PO;
+use workspace_tests::i18n;
+
+fn japanese() -> Catalog {
+    let path = workspace_root().join(JAPANESE_PO);
+    polib::po_file::parse(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The first line of each message, enough to find it in the file.
+fn first_lines<'a>(messages: impl IntoIterator<Item = &'a String>) -> String {
+    messages
+        .into_iter()
+        .map(|m| format!("  {}", m.lines().next().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_message_of_ja_po_is_translated_and_none_is_fuzzy() {
+    let catalog = japanese();
+    let (mut fuzzy, mut untranslated) = (Vec::new(), Vec::new());
+    for message in catalog.messages() {
+        if message.is_fuzzy() {
+            fuzzy.push(message.msgid().to_owned());
+        } else if !message.is_translated() {
+            untranslated.push(message.msgid().to_owned());
+        }
+    }
+    assert!(catalog.count() > 2000, "only {} messages", catalog.count());
+    assert!(
+        fuzzy.is_empty() && untranslated.is_empty(),
+        "docs/po/ja.po: {} fuzzy (the English changed: update the translation, then remove \
+         the fuzzy flag) and {} untranslated (`just po` lists both):\n{}\n{}",
+        fuzzy.len(),
+        untranslated.len(),
+        first_lines(&fuzzy),
+        first_lines(&untranslated)
+    );
+}
+
+#[test]
+fn ja_po_holds_exactly_the_messages_of_the_english_chapters() {
+    let Some(mdbook) = require("mdBook (the Japanese messages test)", mdbook::find()) else {
+        return;
+    };
+    let Some(helpers) = require(
+        "mdbook-i18n-helpers (the Japanese messages test)",
+        mdbook::find_i18n_helpers(),
+    ) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let docs = workspace_root().join("docs");
+    let english = i18n::extract_messages(&mdbook, &helpers, &docs, out.path()).unwrap();
+    let japanese = i18n::msgids(&japanese());
+    let missing: Vec<&String> = english.difference(&japanese).collect();
+    let stale: Vec<&String> = japanese.difference(&english).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "docs/po/ja.po is behind the chapters: run `just po`, then translate what it lists.\n\
+         {} messages not in ja.po:\n{}\n{} in ja.po that the chapters no longer have:\n{}",
+        missing.len(),
+        first_lines(missing),
+        stale.len(),
+        first_lines(stale)
+    );
+}
+
+#[test]
+fn every_translation_keeps_its_code_and_links_and_the_glossary_s_terms() {
+    let glossary = std::fs::read_to_string(workspace_root().join(i18n::GLOSSARY)).unwrap();
+    let rejected = i18n::rejected_terms(&glossary);
+    assert!(
+        rejected.contains("サーバ"),
+        "the glossary's last column was not read"
+    );
+    let mut found = Vec::new();
+    for message in japanese().messages() {
+        let Ok(msgstr) = message.msgstr() else {
+            continue;
+        };
+        for problem in i18n::problems(message.msgid(), msgstr, &rejected) {
+            let first = message.msgid().lines().next().unwrap_or_default();
+            found.push(format!(
+                "{problem}: {}",
+                first.chars().take(80).collect::<String>()
+            ));
+        }
+    }
+    let distinct: BTreeSet<&String> = found.iter().collect();
+    assert!(
+        found.is_empty(),
+        "{} translations in docs/po/ja.po to fix:\n{}",
+        distinct.len(),
+        found.join("\n")
+    );
+}
