@@ -124,7 +124,7 @@ async fn every_page_fits_its_column_and_every_link_resolves() {
         return;
     };
     let book = tempfile::tempdir().unwrap();
-    let japanese = book.path().join(Language::Japanese.book_folder());
+    let japanese = book.path().join(Language::Japanese.folder());
     build(&mdbook, &helpers, book.path(), Language::English);
     build(&mdbook, &helpers, &japanese, Language::Japanese);
 
@@ -195,7 +195,7 @@ fn counterpart_problems(
     seen: &Inspection,
 ) -> Vec<String> {
     let name = page_name(book, page);
-    let japanese = book.join(Language::Japanese.book_folder());
+    let japanese = book.join(Language::Japanese.folder());
     let counterpart = match language {
         Language::English => japanese.join(page.strip_prefix(book).unwrap()),
         Language::Japanese => book.join(page.strip_prefix(&japanese).unwrap()),
@@ -253,7 +253,7 @@ fn build(mdbook: &Path, helpers: &Path, out: &Path, language: Language) {
 /// An edition's pages: every HTML file but mdBook's own (404, print, the table of
 /// contents), and for the English book, none of the Japanese edition built inside it.
 fn pages(book: &Path, language: Language) -> Vec<PathBuf> {
-    let japanese = book.join(Language::Japanese.book_folder());
+    let japanese = book.join(Language::Japanese.folder());
     let mut pages = Vec::new();
     let mut dirs = vec![book.to_path_buf()];
     while let Some(dir) = dirs.pop() {

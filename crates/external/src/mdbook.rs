@@ -80,19 +80,14 @@ impl Language {
         }
     }
 
-    /// Where an edition's generated fragments go, under `docs/src/figures` or
-    /// `docs/src/copy`: `""` for English, `"ja"` for Japanese.
+    /// Where an edition's files go below the English ones: its generated fragments under
+    /// `docs/src/figures` and `docs/src/copy`, and its build under the English book
+    /// (`book/ja/`). `""` for English, `"ja"` for Japanese.
     pub fn folder(self) -> &'static str {
         match self {
             Language::English => "",
             Language::Japanese => "ja",
         }
-    }
-
-    /// Where an edition is built, below the English book's folder: the Japanese book is
-    /// `book/ja/`, so each page's counterpart is one folder away.
-    pub fn book_folder(self) -> &'static str {
-        self.folder()
     }
 
     /// A README's file name in this language.
