@@ -72,23 +72,23 @@ pub fn newest_runs(records: &[Record]) -> BTreeMap<String, Vec<Record>> {
 }
 
 /// The files to write: `<workload>.md` and `<workload>.svg` under [`FIGURES_DIR`] for
-/// every workload of the results file under `root`, and the Japanese edition's
-/// `ja/<workload>.md`, paths relative to `root`.
+/// every workload of the results file under `root`, and the Japanese edition's under
+/// `ja/`, paths relative to `root`.
 pub fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let records = read_results(&root.join(RESULTS_FILE))?;
     let mut files = Vec::new();
     for (workload, records) in newest_runs(&records) {
-        let dir = Path::new(FIGURES_DIR);
         for language in Language::ALL {
+            let dir = Path::new(FIGURES_DIR).join(language.folder());
             files.push((
-                dir.join(language.folder()).join(format!("{workload}.md")),
+                dir.join(format!("{workload}.md")),
                 table(&workload, &records, language),
             ));
+            files.push((
+                dir.join(format!("{workload}.svg")),
+                chart(&workload, &records, language)?,
+            ));
         }
-        files.push((
-            dir.join(format!("{workload}.svg")),
-            chart(&workload, &records)?,
-        ));
     }
     Ok(files)
 }

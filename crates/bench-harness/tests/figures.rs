@@ -105,7 +105,7 @@ fn the_table_gives_each_variant_as_a_share_of_the_fastest_bound() {
         md.contains("× bound: against `raw-fast (current_thread)`"),
         "{md}"
     );
-    let svg = chart("queue", &records).unwrap();
+    let svg = chart("queue", &records, Language::English).unwrap();
     assert!(svg.contains("#888888"), "the bound's bars are grey");
     // Without a bound, no column.
     let md = table(
@@ -146,6 +146,15 @@ fn the_japanese_table_has_the_same_numbers_in_japanese_words() {
             "{words:?} missing from:\n{japanese}"
         );
     }
+    assert!(
+        japanese.contains("](../figures/ja/queue.svg)"),
+        "{japanese}"
+    );
+    let svg = chart("queue", &records, Language::Japanese).unwrap();
+    assert!(
+        svg.contains("毎秒の処理件数"),
+        "the Japanese chart's caption"
+    );
     for english_only in [
         "variant",
         "items per run",
@@ -235,7 +244,7 @@ fn the_table_gives_ratios_against_both_pythons_and_says_what_produced_it() {
     ] {
         assert!(md.contains(fact), "{fact} missing from {md}");
     }
-    let svg = chart("queue", &records).unwrap();
+    let svg = chart("queue", &records, Language::English).unwrap();
     assert!(
         svg.starts_with("<svg") && svg.contains("python-queue (uvloop)"),
         "{svg}"

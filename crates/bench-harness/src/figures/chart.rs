@@ -2,7 +2,9 @@
 
 use plotters::prelude::*;
 
-use super::rate;
+use external_tools::mdbook::Language;
+
+use super::{pick, rate};
 use crate::Record;
 
 const RUST_COLOUR: RGBColor = RGBColor(0xd9, 0x5f, 0x02);
@@ -10,8 +12,8 @@ const PYTHON_COLOUR: RGBColor = RGBColor(0x30, 0x69, 0x98);
 const BOUND_COLOUR: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
 /// A horizontal bar per variant, items per second on a log scale: Rust orange, Python
-/// blue, the bound grey.
-pub fn chart(workload: &str, records: &[Record]) -> anyhow::Result<String> {
+/// blue, the bound grey; the caption in `language`.
+pub fn chart(workload: &str, records: &[Record], language: Language) -> anyhow::Result<String> {
     // Row 0 is drawn at the bottom: put the table's first record at the top.
     let n = records.len();
     let row = |i: usize| n - 1 - i;
@@ -29,7 +31,14 @@ pub fn chart(workload: &str, records: &[Record]) -> anyhow::Result<String> {
         root.fill(&WHITE).map_err(plot_error)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                format!("{workload}: items per second (log scale)"),
+                format!(
+                    "{workload}: {}",
+                    pick(
+                        language,
+                        "items per second (log scale)",
+                        "毎秒の処理件数（対数目盛）"
+                    )
+                ),
                 ("sans-serif", 18),
             )
             .margin(10)

@@ -47,7 +47,14 @@ pub fn table(workload: &str, records: &[Record], language: Language) -> String {
         "items per second of each variant, Rust and Python, log scale",
         "各バリアントの毎秒の処理件数（Rust と Python、対数目盛）",
     );
-    let _ = writeln!(md, "![{workload}: {alt}](../figures/{workload}.svg)\n");
+    let folder = match language.folder() {
+        "" => String::new(),
+        folder => format!("{folder}/"),
+    };
+    let _ = writeln!(
+        md,
+        "![{workload}: {alt}](../figures/{folder}{workload}.svg)\n"
+    );
     let baselines = python_baselines(records);
     let extras = Extras::of(records);
     // The best Python gets a column only when it is not Python as a tutorial writes it.
