@@ -58,13 +58,13 @@ book-serve-ja: book-tools
     MDBOOK_BOOK__LANGUAGE=ja MDBOOK_BOOK__TITLE="{{ja_title}}" mdbook serve docs --dest-dir book/ja
 
 # After an English change: extract the messages, merge them into docs/po/ja.po (a changed
-# message becomes fuzzy, a new one empty), and list what needs translating. Needs GNU
-# gettext (Debian: gettext).
+# message becomes fuzzy, a new one empty), and list what needs translating (a code block
+# stays untranslated, so it is not listed). Needs GNU gettext (Debian: gettext).
 po: book-tools
     MDBOOK_OUTPUT='{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}' mdbook build docs --dest-dir ../target/po
     msgmerge --quiet --update --backup=none --no-wrap docs/po/ja.po target/po/messages.pot
     msgattrib --only-fuzzy --no-wrap docs/po/ja.po
-    msgattrib --untranslated --no-wrap docs/po/ja.po
+    msgattrib --untranslated --no-wrap docs/po/ja.po | msggrep --invert-match --msgid --extended-regexp --regexp='^(```|#include )' --no-wrap
 
 # Rewrite every pattern's README.md from its chapter in docs/src/patterns/.
 readmes:

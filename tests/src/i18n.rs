@@ -67,6 +67,14 @@ pub fn extract_messages(
     Ok(msgids(&catalog))
 }
 
+/// Whether a message is code rather than prose: mdbook-xgettext takes the comments and
+/// string literals of a code block as a message (a Python block's `{{#include ...}}` reads
+/// as a comment, a `text` block with a URL as a whole), and such a message stays
+/// untranslated, so the book shows the code as it is.
+pub fn is_code(msgid: &str) -> bool {
+    msgid.starts_with("```") || msgid.starts_with("#include ")
+}
+
 /// Every msgid of `catalog`.
 pub fn msgids(catalog: &polib::catalog::Catalog) -> BTreeSet<String> {
     catalog.messages().map(|m| m.msgid().to_owned()).collect()
@@ -171,6 +179,18 @@ mod tests {
     fn code_spans_of_any_fence_are_found_and_an_unclosed_one_is_not() {
         let spans = code_spans("a `x` and ``y`z`` then `open");
         assert_eq!(spans, BTreeSet::from(["x".to_owned(), "y`z".to_owned()]));
+    }
+
+    #[test]
+    fn a_code_block_or_an_include_read_as_a_comment_is_code_and_prose_is_not() {
+        assert!(is_code("```text\ncargo run -p queue # http://x\n```"));
+        assert!(is_code(
+            "#include ../../../patterns/queue/python/queue_demo.py:run}}\n"
+        ));
+        assert!(!is_code(
+            "`#[tokio::main]`, or `Runtime::new()?.block_on(main())`"
+        ));
+        assert!(!is_code("The `#include` directive"));
     }
 
     #[test]
