@@ -47,7 +47,7 @@ book-tools:
 # Build the book into docs/book, and its Japanese edition into docs/book/ja.
 book: book-tools
     mdbook build docs
-    MDBOOK_BOOK__LANGUAGE=ja MDBOOK_BOOK__TITLE="{{ja_title}}" mdbook build docs --dest-dir book/ja
+    MDBOOK_BOOK__LANGUAGE=ja MDBOOK_BOOK__TITLE="{{ja_title}}" mdbook build docs --dest-dir docs/book/ja
 
 # Serve the book with live reload.
 book-serve: book-tools
@@ -55,13 +55,13 @@ book-serve: book-tools
 
 # Serve the Japanese edition with live reload (it follows docs/po/ja.po too).
 book-serve-ja: book-tools
-    MDBOOK_BOOK__LANGUAGE=ja MDBOOK_BOOK__TITLE="{{ja_title}}" mdbook serve docs --dest-dir book/ja
+    MDBOOK_BOOK__LANGUAGE=ja MDBOOK_BOOK__TITLE="{{ja_title}}" mdbook serve docs --dest-dir docs/book/ja
 
 # After an English change: extract the messages, merge them into docs/po/ja.po (a changed
 # message becomes fuzzy, a new one empty), and list what needs translating (a code block
 # stays untranslated, so it is not listed). Needs GNU gettext (Debian: gettext).
 po: book-tools
-    MDBOOK_OUTPUT='{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}' mdbook build docs --dest-dir ../target/po
+    MDBOOK_OUTPUT='{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}' mdbook build docs --dest-dir target/po
     msgmerge --quiet --update --backup=none --no-wrap docs/po/ja.po target/po/messages.pot
     msgattrib --only-fuzzy --no-wrap docs/po/ja.po
     msgattrib --untranslated --no-wrap docs/po/ja.po | msggrep --invert-match --msgid --extended-regexp --regexp='^(```|#include )' --no-wrap
