@@ -7,27 +7,25 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use anyhow::{Context as _, ensure};
-use external_tools::mdbook::{JAPANESE_TITLE, Language, path_with};
+use external_tools::mdbook::{BookTools, JAPANESE_TITLE, Language, path_with};
 
 /// The glossary of the Japanese edition, relative to the workspace root.
 pub const GLOSSARY: &str = "docs/po/GLOSSARY.md";
 
-/// `mdbook build` of `language`'s edition into `out`. `helpers` is the folder holding
-/// mdbook-gettext, which mdBook runs by name.
+/// `mdbook build` of `language`'s edition into `out`.
 pub fn build_edition(
-    mdbook: &Path,
-    helpers: &Path,
+    tools: &BookTools,
     docs: &Path,
     out: &Path,
     language: Language,
 ) -> std::io::Result<Output> {
-    let mut command = Command::new(mdbook);
+    let mut command = Command::new(&tools.mdbook);
     command
         .arg("build")
         .arg(docs)
         .arg("--dest-dir")
         .arg(out)
-        .env("PATH", path_with(helpers));
+        .env("PATH", path_with(&tools.helpers));
     if language == Language::Japanese {
         command
             .env("MDBOOK_BOOK__LANGUAGE", language.code())
@@ -39,17 +37,16 @@ pub fn build_edition(
 /// The messages of the English chapters, as `mdbook-xgettext` extracts them (`just po`),
 /// written to `out/messages.pot` and returned as their msgids.
 pub fn extract_messages(
-    mdbook: &Path,
-    helpers: &Path,
+    tools: &BookTools,
     docs: &Path,
     out: &Path,
 ) -> anyhow::Result<BTreeSet<String>> {
-    let output = Command::new(mdbook)
+    let output = Command::new(&tools.mdbook)
         .arg("build")
         .arg(docs)
         .arg("--dest-dir")
         .arg(out)
-        .env("PATH", path_with(helpers))
+        .env("PATH", path_with(&tools.helpers))
         .env(
             "MDBOOK_OUTPUT",
             r#"{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}"#,

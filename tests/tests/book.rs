@@ -111,12 +111,9 @@ return { problems, links, pairs: pairs.length,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_fits_its_column_and_every_link_resolves() {
-    let Some(mdbook) = require("mdBook (the book test)", mdbook::find()) else {
-        return;
-    };
-    let Some(helpers) = require(
-        "mdbook-i18n-helpers (the book test)",
-        mdbook::find_i18n_helpers(),
+    let Some(tools) = require(
+        "mdBook and mdbook-i18n-helpers (the book test)",
+        mdbook::find_book_tools(),
     ) else {
         return;
     };
@@ -125,8 +122,8 @@ async fn every_page_fits_its_column_and_every_link_resolves() {
     };
     let book = tempfile::tempdir().unwrap();
     let japanese = book.path().join(Language::Japanese.folder());
-    build(&mdbook, &helpers, book.path(), Language::English);
-    build(&mdbook, &helpers, &japanese, Language::Japanese);
+    build(&tools, book.path(), Language::English);
+    build(&tools, &japanese, Language::Japanese);
 
     let browser = ClientBuilder::new(HttpConnector::new())
         .capabilities(driver.headless_capabilities())
@@ -233,10 +230,9 @@ fn counterpart_problems(
 
 /// Builds `language`'s edition of the book into `out`, failing on any warning or error
 /// mdBook prints (a missing include, a translation that no longer parses).
-fn build(mdbook: &Path, helpers: &Path, out: &Path, language: Language) {
+fn build(tools: &mdbook::BookTools, out: &Path, language: Language) {
     let docs = workspace_root().join("docs");
-    let output =
-        workspace_tests::i18n::build_edition(mdbook, helpers, &docs, out, language).unwrap();
+    let output = workspace_tests::i18n::build_edition(tools, &docs, out, language).unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "mdbook build failed:\n{log}");
     let complaints: Vec<&str> = log

@@ -63,18 +63,15 @@ fn every_message_of_ja_po_is_translated_and_none_is_fuzzy() {
 
 #[test]
 fn ja_po_holds_exactly_the_messages_of_the_english_chapters() {
-    let Some(mdbook) = require("mdBook (the Japanese messages test)", mdbook::find()) else {
-        return;
-    };
-    let Some(helpers) = require(
-        "mdbook-i18n-helpers (the Japanese messages test)",
-        mdbook::find_i18n_helpers(),
+    let Some(tools) = require(
+        "mdBook and mdbook-i18n-helpers (the Japanese messages test)",
+        mdbook::find_book_tools(),
     ) else {
         return;
     };
     let out = tempfile::tempdir().unwrap();
     let docs = workspace_root().join("docs");
-    let english = i18n::extract_messages(&mdbook, &helpers, &docs, out.path()).unwrap();
+    let english = i18n::extract_messages(&tools, &docs, out.path()).unwrap();
     let japanese = i18n::msgids(&japanese());
     let missing: Vec<&String> = english.difference(&japanese).collect();
     let stale: Vec<&String> = japanese.difference(&english).collect();

@@ -49,6 +49,22 @@ pub fn find_i18n_helpers() -> Result<PathBuf, String> {
         .ok_or_else(|| format!("no mdbook-gettext and mdbook-xgettext ({install})"))
 }
 
+/// What builds either edition of the book: the pinned mdBook, and the folder holding the
+/// pinned mdbook-gettext and mdbook-xgettext, which mdBook runs by name.
+#[derive(Debug, Clone)]
+pub struct BookTools {
+    pub mdbook: PathBuf,
+    pub helpers: PathBuf,
+}
+
+/// Both of the book's tools, or the first one missing and how to install it.
+pub fn find_book_tools() -> Result<BookTools, String> {
+    Ok(BookTools {
+        mdbook: find()?,
+        helpers: find_i18n_helpers()?,
+    })
+}
+
 /// `PATH` with `dir` in front: for a child that must find the i18n helpers.
 pub fn path_with(dir: &std::path::Path) -> std::ffi::OsString {
     let mut paths = vec![dir.to_path_buf()];
